@@ -1,0 +1,1 @@
+"""The Alexa adapter: ask-sdk-core handlers, request mapping, SSML rendering."""

@@ -1,0 +1,84 @@
+"""The composition root: picks the store, builds the skill, serves envelopes as dicts."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from ask_sdk_core.exceptions import AskSdkException
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_model import RequestEnvelope
+
+from skill.alexa.skill import build_skill
+from skill.config import Settings
+from skill.service import GameService
+from skill.store.port import ProgressStore
+
+log = logging.getLogger("skill")
+EMPTY_RESPONSE: dict[str, Any] = {"version": "1.0", "response": {}}
+
+
+class ForeignSkill(Exception):
+    """The request names another skill's application id."""
+
+
+class InvalidEnvelope(Exception):
+    """The request body is not an Alexa request envelope."""
+
+
+def make_store(settings: Settings) -> ProgressStore:
+    if settings.table_name:
+        from skill.store.dynamodb import DynamoDbStore
+
+        return DynamoDbStore(settings.table_name)
+    from skill.store.sqlite import SqliteStore
+
+    return SqliteStore(settings.sqlite_path())
+
+
+class SkillApp:
+    """One skill object for every entry point: Lambda, the web service, the terminal device."""
+
+    def __init__(self, settings: Settings, store: ProgressStore | None = None) -> None:
+        self.settings = settings
+        self.store = store if store is not None else make_store(settings)
+        self.service = GameService(self.store)
+        self.skill: CustomSkill = build_skill(self.service, settings.skill_id)
+
+    def application_id(self, envelope: dict[str, Any]) -> str | None:
+        for path in (("context", "System", "application"), ("session", "application")):
+            node: Any = envelope
+            for key in path:
+                node = node.get(key) if isinstance(node, dict) else None
+            if isinstance(node, dict) and isinstance(node.get("applicationId"), str):
+                return str(node["applicationId"])
+        return None
+
+    def handle(self, envelope: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        """Serve one request envelope. Raises ForeignSkill for another skill's request and
+        InvalidEnvelope for a body that is not a request envelope."""
+        if not isinstance(envelope, dict) or not isinstance(envelope.get("request"), dict):
+            raise InvalidEnvelope("not an Alexa request envelope")
+        skill_id = self.settings.skill_id
+        if skill_id is not None and self.application_id(envelope) != skill_id:
+            raise ForeignSkill("request for another skill")
+        serializer = self.skill.serializer
+        try:
+            request = serializer.deserialize(payload=json.dumps(envelope), obj_type=RequestEnvelope)
+        except Exception as exc:  # the SDK raises several types for malformed fields
+            raise InvalidEnvelope(f"malformed request envelope: {type(exc).__name__}") from exc
+        if request.request is None or request.context is None:
+            raise InvalidEnvelope("request envelope without request or context")
+        try:
+            response = self.skill.invoke(request_envelope=request, context=context)
+        except AskSdkException as exc:
+            raise ForeignSkill(str(exc)) from exc
+        return serializer.serialize(response)  # type: ignore[no-any-return]
+
+
+def configure_logging(settings: Settings) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(format="%(levelname)s %(name)s %(message)s")
+    logging.getLogger("skill").setLevel(settings.log_level)
