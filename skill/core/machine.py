@@ -357,9 +357,8 @@ def _continue(h: Household, was: EveningPhase, ctx: Ctx, lead: Effects = ()) -> 
     match was:
         case Scene(evening=e):
             return _ask_prompt(h, e, ctx, lead)
-        case Answering(evening=e, turn=turn):
-            return _answer_done(h, e, turn, ctx, lead)
-        case Reflecting(evening=e, turn=turn):
+        case Answering(evening=e, turn=turn) | Reflecting(evening=e, turn=turn):
+            # The moment for a reflection has passed: go on to the next answer.
             return _after_answer(h, e, turn, ctx, lead)
         case Closing(evening=e, turn=0):
             game = Game(h, Closing(e, 1, ctx.now))

@@ -63,18 +63,42 @@ class Device:
         return self._base({"type": "LaunchRequest"}, now, new_session=True)
 
     def intent(
-        self, name: str, now: float, slots: dict[str, str] | None = None, *, one_shot: bool = False
+        self,
+        name: str,
+        now: float,
+        slots: dict[str, Any] | None = None,
+        *,
+        one_shot: bool = False,
     ) -> dict[str, Any]:
-        slot_doc = {
-            key: {"name": key, "value": value, "confirmationStatus": "NONE"}
-            for key, value in (slots or {}).items()
-        }
+        """An IntentRequest. A slot value may be a (spoken value, entity id) pair for custom
+        slot types: it then carries an entity-resolution match, as Alexa sends it."""
+        slot_doc = {key: self._slot(key, value) for key, value in (slots or {}).items()}
         request = {
             "type": "IntentRequest",
             "dialogState": "COMPLETED",
             "intent": {"name": name, "confirmationStatus": "NONE", "slots": slot_doc},
         }
         return self._base(request, now, new_session=one_shot or self.session_id is None)
+
+    def _slot(self, name: str, value: Any) -> dict[str, Any]:
+        if not isinstance(value, tuple):
+            return {"name": name, "value": value, "confirmationStatus": "NONE"}
+        spoken, ident = value
+        authority = f"amzn1.er-authority.echo-sdk.{self.application_id}.{name}"
+        return {
+            "name": name,
+            "value": spoken,
+            "confirmationStatus": "NONE",
+            "resolutions": {
+                "resolutionsPerAuthority": [
+                    {
+                        "authority": authority,
+                        "status": {"code": "ER_SUCCESS_MATCH"},
+                        "values": [{"value": {"name": ident, "id": ident}}],
+                    }
+                ]
+            },
+        }
 
     def session_ended(self, now: float, reason: str = "EXCEEDED_MAX_REPROMPTS") -> dict[str, Any]:
         envelope = self._base({"type": "SessionEndedRequest", "reason": reason}, now, False)
