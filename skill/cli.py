@@ -34,19 +34,17 @@ def cmd_play(args: argparse.Namespace) -> int:
     configure_logging(settings)
     print(f"Progress: {_store_label(settings)}")
     app = SkillApp(settings)
+    app.store.load("probe")  # a store that cannot be opened is a clear error, not a game
     return Terminal(app, household=args.household, locale=args.locale, fast=args.fast).run()
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    from skill.alexa.handlers import household_id
-    from skill.device.envelopes import Device
+    from skill.alexa.handlers import household_key
+    from skill.device.terminal import terminal_user_id
     from skill.wiring import make_store
 
     settings = _settings(args)
-    user = Device(user_id=f"amzn1.ask.account.terminal.{args.household}")
-    envelope = type("Envelope", (), {"context": type("C", (), {"system": type("S", (), {
-        "user": type("U", (), {"user_id": user.user_id})()})()})(), "session": None})()
-    make_store(settings).delete(household_id(envelope))
+    make_store(settings).delete(household_key(terminal_user_id(args.household)))
     print(f"Forgot household {args.household!r} in the {_store_label(settings)}.")
     return 0
 
@@ -65,8 +63,9 @@ def parser() -> argparse.ArgumentParser:
     play.add_argument("--fast", action="store_true", help="shorten listening pauses (demos, tests)")
     play.add_argument("--household", default="home", help="keeps separate couples apart")
     play.add_argument("--locale", default="en-US", help="Alexa locale, e.g. en-US")
-    play.add_argument("--db", help="embedded store file (default: $CONNECTION_GAME_DB or the "
-                                   "user data directory)")
+    play.add_argument(
+        "--db", help="embedded store file (default: $CONNECTION_GAME_DB or the user data directory)"
+    )
     play.set_defaults(func=cmd_play)
 
     forget = sub.add_parser("forget", help="delete one household's names and history")
@@ -77,8 +76,11 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the skill over HTTP (self-hosted endpoint)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--no-verify", action="store_true",
-                       help="development only: skip Alexa signature checks (loud warning)")
+    serve.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="development only: skip Alexa signature checks (loud warning)",
+    )
     serve.set_defaults(func=cmd_serve)
     return p
 

@@ -31,11 +31,19 @@ log = logging.getLogger("skill.alexa")
 SESSION_KEY = "game"
 
 
+def household_key(user_id: str) -> str:
+    """A stable, non-reversible id for the household behind an Alexa user id: the store
+    never sees raw user ids."""
+    return hashlib.sha256(f"connection-game:{user_id}".encode()).hexdigest()[:40]
+
+
 def household_id(envelope: Any) -> str:
-    """A stable, non-reversible id for the household behind an Alexa user id."""
+    """The household key for a request envelope (session-scoped if it names no user)."""
     user_id = ""
     system = getattr(getattr(envelope, "context", None), "system", None)
-    user = getattr(system, "user", None) or getattr(getattr(envelope, "session", None), "user", None)
+    user = getattr(system, "user", None) or getattr(
+        getattr(envelope, "session", None), "user", None
+    )
     if user is not None and isinstance(getattr(user, "user_id", None), str):
         user_id = user.user_id
     if not user_id:
@@ -89,7 +97,9 @@ class GameAdapter:
         envelope = hi.request_envelope
         renderer = Renderer(locale_of(envelope))
         seed = request_seed(envelope)
-        ctx = Ctx(now=request_time(envelope), seed=seed, deck=content.prompts(renderer.language).deck)
+        ctx = Ctx(
+            now=request_time(envelope), seed=seed, deck=content.prompts(renderer.language).deck
+        )
         turn = self.service.play(household_id(envelope), event, ctx, self.session(hi))
         effects = turn.effects
         if turn.notice is Notice.RECOVERED:
@@ -200,8 +210,12 @@ class ErrorHandler(AbstractExceptionHandler):
         return True
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
-        log.error("unhandled %s in %s", type(exception).__name__, get_request_type(handler_input),
-                  exc_info=log.isEnabledFor(logging.DEBUG))
+        log.error(
+            "unhandled %s in %s",
+            type(exception).__name__,
+            get_request_type(handler_input),
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )
         if is_request_type("LaunchRequest")(handler_input) or is_request_type("IntentRequest")(
             handler_input
         ):

@@ -36,8 +36,11 @@ def _read(folder: str, name: str) -> dict[str, Any] | None:
 
 def languages() -> list[str]:
     root = resources.files(__name__)
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "speech.json").is_file()
-                  and "-" not in p.name)
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if p.is_dir() and (p / "speech.json").is_file() and "-" not in p.name
+    )
 
 
 def resolve(locale: str | None) -> tuple[str, str]:
@@ -55,8 +58,15 @@ def prompts(language: str) -> PromptBook:
     assert data is not None
     cards, texts, follow_ups = [], {}, {}
     for item in data["prompts"]:
-        cards.append(Card(item["id"], item["theme"], int(item["depth"]), item["reflection"],
-                          bool(item.get("follow_up"))))
+        cards.append(
+            Card(
+                item["id"],
+                item["theme"],
+                int(item["depth"]),
+                item["reflection"],
+                bool(item.get("follow_up")),
+            )
+        )
         texts[item["id"]] = item["text"]
         if item.get("follow_up"):
             follow_ups[item["id"]] = item["follow_up"]

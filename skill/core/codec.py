@@ -9,6 +9,7 @@ Older schema versions are upgraded here, in ``_UPGRADES``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from .deck import REFLECTIONS
@@ -129,12 +130,10 @@ def _obj(value: Any, what: str) -> Mapping[str, Any]:
 
 def _int(doc: Mapping[str, Any], key: str, lo: int, hi: int) -> int:
     value = doc.get(key)
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        value = int(value)  # numbers read from DynamoDB arrive as Decimal
     if isinstance(value, bool) or not isinstance(value, int):
-        # DynamoDB numbers arrive as Decimal; accept integral ones.
-        if type(value).__name__ == "Decimal" and value == int(value):
-            value = int(value)
-        else:
-            raise CodecError(f"{key}: expected an integer")
+        raise CodecError(f"{key}: expected an integer")
     if not lo <= value <= hi:
         raise CodecError(f"{key}: {value} out of range")
     return value
@@ -279,8 +278,9 @@ _PHASES: dict[str, Callable[[Mapping[str, Any], int], Phase]] = {
     "closing": lambda p, d: Closing(
         _with_prompt(p), _int(p, "turn", 0, 1), _int(p, "since", 0, TIME_MAX)
     ),
-    "paused": lambda p, d: Paused(_evening_phase(_obj(p.get("was"), "was"), d + 1),
-                                  _int(p, "at", 0, TIME_MAX)),
+    "paused": lambda p, d: Paused(
+        _evening_phase(_obj(p.get("was"), "was"), d + 1), _int(p, "at", 0, TIME_MAX)
+    ),
     "confirm_forget": lambda p, d: ConfirmForget(_decode_phase(p.get("back"), d + 1)),
 }
 

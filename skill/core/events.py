@@ -116,7 +116,26 @@ class SessionEnded:
 
 
 Event = (
-    Launch | GiveName | Yes | No | Next | Skip | Repeat | MoreTime | Lighter | Deeper | SetPause
-    | StartEvening | SaveFavourite | PlayFavourites | Stats | ChangeNames | StartOver | Forget
-    | Help | Stop | Fallback | SessionEnded
+    Launch
+    | GiveName
+    | Yes
+    | No
+    | Next
+    | Skip
+    | Repeat
+    | MoreTime
+    | Lighter
+    | Deeper
+    | SetPause
+    | StartEvening
+    | SaveFavourite
+    | PlayFavourites
+    | Stats
+    | ChangeNames
+    | StartOver
+    | Forget
+    | Help
+    | Stop
+    | Fallback
+    | SessionEnded
 )

@@ -575,9 +575,10 @@ def move_depth(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
     assert isinstance(phase, EVENING_PHASES)
     e = phase.evening
     shift = e.shift + delta
-    if abs(shift) > MAX_SHIFT or not 1 <= target_depth(h.comfort, 0, 1, shift) + (
-        2 if delta > 0 else 0
-    ) <= 5:
+    if (
+        abs(shift) > MAX_SHIFT
+        or not 1 <= target_depth(h.comfort, 0, 1, shift) + (2 if delta > 0 else 0) <= 5
+    ):
         return game, (Say(f"depth.{word}_limit"), question(game))
     e = replace(e, shift=shift)
     if isinstance(phase, Answering) and phase.turn == 0:

@@ -11,7 +11,7 @@ DEVICE_APP_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
 
 
 def iso(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -106,8 +106,12 @@ class Device:
         return envelope
 
     def skill_event(self, event_type: str, now: float) -> dict[str, Any]:
-        request = {"type": event_type, "eventCreationTime": iso(now), "eventPublishingTime": iso(now),
-                   "body": {"userInformationPersistenceStatus": "NOT_PERSISTED"}}
+        request = {
+            "type": event_type,
+            "eventCreationTime": iso(now),
+            "eventPublishingTime": iso(now),
+            "body": {"userInformationPersistenceStatus": "NOT_PERSISTED"},
+        }
         envelope = self._base(request, now, new_session=False)
         envelope.pop("session", None)
         return envelope

@@ -24,14 +24,48 @@ _ONE_SHOT = ("ask", "tell")
 _JOINERS = ("for", "to", "about", "if", "whether", "and", "that")
 
 NUMBER_WORDS = {
-    "zero": 0, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "ninety": 90, "hundred": 100,
+    "zero": 0,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "ninety": 90,
+    "hundred": 100,
 }
-UNITS = {"second": 1, "seconds": 1, "sec": 1, "secs": 1, "minute": 60, "minutes": 60,
-         "min": 60, "mins": 60, "hour": 3600, "hours": 3600}
+UNITS = {
+    "second": 1,
+    "seconds": 1,
+    "sec": 1,
+    "secs": 1,
+    "minute": 60,
+    "minutes": 60,
+    "min": 60,
+    "mins": 60,
+    "hour": 3600,
+    "hours": 3600,
+}
 
 
 def normalise(text: str) -> str:
@@ -49,7 +83,7 @@ def model_dir() -> Path:
 
 
 def duration_iso(text: str) -> str | None:
-    """"two minutes" / "90 seconds" / "a minute and a half" -> "PT2M" / "PT90S" / "PT90S"."""
+    """ "two minutes" / "90 seconds" / "a minute and a half" -> "PT2M" / "PT90S" / "PT90S"."""
     words = normalise(text).replace("-", " ").split()
     total, number, last_unit = 0.0, None, 0
     prev = ""

@@ -22,8 +22,13 @@ from .envelopes import Device
 from .nlu import FALLBACK, LAUNCH, Understanding
 from .speech import Silence, Sound, Text, segments
 
-FAST_FACTOR = 0.02  # --fast: a 60 s pause takes 1.2 s
+FAST_FACTOR = 0.002  # --fast: a 60 s pause takes 0.12 s
 PAUSE_MIN_SHOWN = 3.0  # shorter silences are just the rhythm of speech
+
+
+def terminal_user_id(household: str) -> str:
+    """The Alexa user id this terminal Echo sends for a household name."""
+    return f"amzn1.ask.account.terminal.{household}"
 
 
 class Terminal:
@@ -47,8 +52,11 @@ class Terminal:
         self.sleep = sleep
         self.offset = 0.0  # virtual time skipped by --fast pauses
         self.nlu = Understanding.for_locale(locale)
-        self.device = Device(user_id=f"amzn1.ask.account.terminal.{household}", locale=locale,
-                             application_id=app.settings.skill_id or Device.application_id)
+        self.device = Device(
+            user_id=terminal_user_id(household),
+            locale=locale,
+            application_id=app.settings.skill_id or Device.application_id,
+        )
         self.interactive = self.stdin.isatty() and self.stdout.isatty()
         self.width = min(80, shutil.get_terminal_size((80, 24)).columns)
         self.silences = 0
@@ -57,8 +65,9 @@ class Terminal:
     # --- output ----------------------------------------------------------------------------
 
     def say(self, text: str, prefix: str = "Alexa: ") -> None:
-        wrapped = textwrap.fill(text, width=self.width, initial_indent=prefix,
-                                subsequent_indent=" " * len(prefix))
+        wrapped = textwrap.fill(
+            text, width=self.width, initial_indent=prefix, subsequent_indent=" " * len(prefix)
+        )
         print(wrapped, file=self.stdout, flush=True)
 
     def now(self) -> float:
@@ -81,7 +90,8 @@ class Terminal:
         bar_width = max(10, self.width - 40)
         while (left := end - self.clock()) > 0:
             done = int(bar_width * (1 - left / seconds))
-            line = f"\r  {int(left) // 60}:{int(left) % 60:02d} [{'#' * done}{'.' * (bar_width - done)}]"
+            bar = "#" * done + "." * (bar_width - done)
+            line = f"\r  {int(left) // 60}:{int(left) % 60:02d} [{bar}]"
             self.stdout.write(line + "  Enter: done ")
             self.stdout.flush()
             ready, _, _ = select.select([self.stdin], [], [], min(1.0, left))
@@ -134,10 +144,16 @@ class Terminal:
             self.show({"response": {"outputSpeech": reprompt}})
 
     def run(self) -> int:
-        print(f"Connection Game, on a terminal Echo. Household: {self.device.user_id.rsplit('.', 1)[-1]}.",
-              file=self.stdout)
-        print("Type what you would say to Alexa. An empty line is silence; Ctrl-D leaves.\n",
-              file=self.stdout, flush=True)
+        household = self.device.user_id.rsplit(".", 1)[-1]
+        print(
+            f"Connection Game, on a terminal Echo. Household: {household}.",
+            file=self.stdout,
+        )
+        print(
+            "Type what you would say to Alexa. An empty line is silence; Ctrl-D leaves.\n",
+            file=self.stdout,
+            flush=True,
+        )
         last = self.send(self.device.launch(self.now()))
         self.show(last)
         while True:
@@ -155,16 +171,20 @@ class Terminal:
                     continue
                 self.send(self.device.session_ended(self.now()))
                 self.silences = 0
-                print("  (the session ended after silence; say: open connection game)",
-                      file=self.stdout, flush=True)
+                print(
+                    "  (the session ended after silence; say: open connection game)",
+                    file=self.stdout,
+                    flush=True,
+                )
                 continue
             self.silences = 0
             match = self.nlu.understand(line)
             if match.intent == LAUNCH:
                 envelope = self.device.launch(self.now())
             else:
-                envelope = self.device.intent(match.intent, self.now(), match.slots,
-                                              one_shot=not in_session)
+                envelope = self.device.intent(
+                    match.intent, self.now(), match.slots, one_shot=not in_session
+                )
                 if match.intent == FALLBACK and os.environ.get("CONNECTION_GAME_DEBUG"):
                     print("  (not understood: FallbackIntent)", file=self.stdout)
             last = self.send(envelope)

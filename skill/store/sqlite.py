@@ -10,7 +10,7 @@ from pathlib import Path
 from skill.core.codec import CodecError, decode, encode
 from skill.core.model import Game
 
-from .port import ConcurrentUpdate, CorruptProgress, StoreError, Stored
+from .port import ConcurrentUpdate, CorruptProgress, Stored, StoreError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS progress (
@@ -47,9 +47,13 @@ class SqliteStore:
 
     def load(self, household_id: str) -> Stored | None:
         try:
-            row = self._db().execute(
-                "SELECT version, body FROM progress WHERE household_id = ?", (household_id,)
-            ).fetchone()
+            row = (
+                self._db()
+                .execute(
+                    "SELECT version, body FROM progress WHERE household_id = ?", (household_id,)
+                )
+                .fetchone()
+            )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read the game store: {exc}") from exc
         if row is None:

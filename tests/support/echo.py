@@ -19,7 +19,7 @@ from typing import Any
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 APP_ID = "amzn1.ask.skill.11111111-2222-3333-4444-555555555555"
-START = dt.datetime(2026, 11, 24, 19, 30, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 11, 24, 19, 30, tzinfo=dt.UTC)
 _BREAK = re.compile(r'<break time="(\d+(?:\.\d+)?)(ms|s)"/>')
 
 
@@ -56,7 +56,9 @@ class Reply:
 
     @property
     def pause_seconds(self) -> float:
-        return sum(float(n) / (1000 if unit == "ms" else 1) for n, unit in _BREAK.findall(self.ssml))
+        return sum(
+            float(n) / (1000 if unit == "ms" else 1) for n, unit in _BREAK.findall(self.ssml)
+        )
 
 
 def check_reply(reply: Reply) -> None:
@@ -138,12 +140,15 @@ class Echo:
     def launch(self) -> Reply:
         return self.send(self._fill(fixture("launch"), new_session=True))
 
-    def intent(self, name: str, **slots: Any) -> Reply:
+    def intent(self, name: str, /, **slots: Any) -> Reply:
         """An intent in the open session, or a one-shot ("ask connection game ...") if none."""
         one_shot = self.session_id is None
         doc = fixture("name_intent" if name == "NameIntent" else "intent")
-        doc["request"]["intent"] = {"name": name, "confirmationStatus": "NONE", "slots": {
-            key: _slot(key, value, self.app_id) for key, value in slots.items()}}
+        doc["request"]["intent"] = {
+            "name": name,
+            "confirmationStatus": "NONE",
+            "slots": {key: _slot(key, value, self.app_id) for key, value in slots.items()},
+        }
         return self.send(self._fill(doc, new_session=one_shot))
 
     def end(self, reason: str = "EXCEEDED_MAX_REPROMPTS") -> Reply:
@@ -164,9 +169,18 @@ def _slot(name: str, value: Any, app_id: str) -> dict[str, Any]:
         return {"name": name, "confirmationStatus": "NONE"}
     if isinstance(value, tuple):
         spoken, ident = value
-        return {"name": name, "value": spoken, "confirmationStatus": "NONE", "resolutions": {
-            "resolutionsPerAuthority": [{
-                "authority": f"amzn1.er-authority.echo-sdk.{app_id}.{name}",
-                "status": {"code": "ER_SUCCESS_MATCH"},
-                "values": [{"value": {"name": ident, "id": ident}}]}]}}
+        return {
+            "name": name,
+            "value": spoken,
+            "confirmationStatus": "NONE",
+            "resolutions": {
+                "resolutionsPerAuthority": [
+                    {
+                        "authority": f"amzn1.er-authority.echo-sdk.{app_id}.{name}",
+                        "status": {"code": "ER_SUCCESS_MATCH"},
+                        "values": [{"value": {"name": ident, "id": ident}}],
+                    }
+                ]
+            },
+        }
     return {"name": name, "value": value, "confirmationStatus": "NONE"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -158,10 +159,28 @@ def test_every_event_type_has_a_rule_in_every_phase() -> None:
     event_types = {e for rule in RULES for e in rule.events}
     assert ev.Launch in event_types and ev.SessionEnded in event_types
     samples: list[ev.Event] = [
-        ev.Launch(), ev.GiveName("Kim"), ev.Yes(), ev.No(), ev.Next(), ev.Skip(), ev.Repeat(),
-        ev.MoreTime(), ev.Lighter(), ev.Deeper(), ev.SetPause(90), ev.StartEvening(None),
-        ev.SaveFavourite(), ev.PlayFavourites(), ev.Stats(), ev.ChangeNames(), ev.StartOver(),
-        ev.Forget(), ev.Help(), ev.Stop(), ev.Fallback(), ev.SessionEnded(),
+        ev.Launch(),
+        ev.GiveName("Kim"),
+        ev.Yes(),
+        ev.No(),
+        ev.Next(),
+        ev.Skip(),
+        ev.Repeat(),
+        ev.MoreTime(),
+        ev.Lighter(),
+        ev.Deeper(),
+        ev.SetPause(90),
+        ev.StartEvening(None),
+        ev.SaveFavourite(),
+        ev.PlayFavourites(),
+        ev.Stats(),
+        ev.ChangeNames(),
+        ev.StartOver(),
+        ev.Forget(),
+        ev.Help(),
+        ev.Stop(),
+        ev.Fallback(),
+        ev.SessionEnded(),
     ]
     for kind in ("asking_name", "ready", "scene", "answering", "reflecting", "paused"):
         for event in samples:
@@ -241,7 +260,10 @@ def test_listener_is_coached_on_the_first_turn_only() -> None:
     first = p(ev.Yes())
     assert [e.key for e in first if isinstance(e, Say)].count("coach.listener") == 1
     coached = [
-        e for _, effects in p.log[-1:] for e in effects if isinstance(e, Say)
+        e
+        for _, effects in p.log[-1:]
+        for e in effects
+        if isinstance(e, Say)
         if e.key == "coach.listener"
     ]
     assert coached[0].params["listener"] == Partner(1, "Alex")
@@ -436,10 +458,26 @@ def test_break_chunks_never_exceed_ten_seconds() -> None:
 EVENTS = st.one_of(
     st.sampled_from(
         [
-            ev.Launch(), ev.Yes(), ev.No(), ev.Next(), ev.Skip(), ev.Repeat(), ev.MoreTime(),
-            ev.Lighter(), ev.Deeper(), ev.SaveFavourite(), ev.PlayFavourites(), ev.Stats(),
-            ev.ChangeNames(), ev.StartOver(), ev.Forget(), ev.Help(), ev.Stop(), ev.Fallback(),
-            ev.SessionEnded(), ev.StartEvening(None),
+            ev.Launch(),
+            ev.Yes(),
+            ev.No(),
+            ev.Next(),
+            ev.Skip(),
+            ev.Repeat(),
+            ev.MoreTime(),
+            ev.Lighter(),
+            ev.Deeper(),
+            ev.SaveFavourite(),
+            ev.PlayFavourites(),
+            ev.Stats(),
+            ev.ChangeNames(),
+            ev.StartOver(),
+            ev.Forget(),
+            ev.Help(),
+            ev.Stop(),
+            ev.Fallback(),
+            ev.SessionEnded(),
+            ev.StartEvening(None),
         ]
     ),
     st.builds(ev.GiveName, st.text(max_size=60)),
@@ -489,16 +527,23 @@ def test_no_prompt_repeats_across_evenings_until_the_deck_is_exhausted(seed: int
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(["next", "end", "launch", "oneshot", "more"]), max_size=40),
-       st.integers(0, 2**32 - 1))
+@given(
+    st.lists(st.sampled_from(["next", "end", "launch", "oneshot", "more"]), max_size=40),
+    st.integers(0, 2**32 - 1),
+)
 def test_interrupted_evenings_stay_resumable(actions: list[str], seed: int) -> None:
     p = Player()
     p.names()
     p(ev.Yes())
     p(ev.Yes())
     for action in actions:
-        event = {"next": ev.Next(), "end": ev.SessionEnded(), "launch": ev.Launch(),
-                 "oneshot": ev.Next(), "more": ev.MoreTime()}[action]
+        event = {
+            "next": ev.Next(),
+            "end": ev.SessionEnded(),
+            "launch": ev.Launch(),
+            "oneshot": ev.Next(),
+            "more": ev.MoreTime(),
+        }[action]
         p(event, after=30 + seed % 50)
         if isinstance(p.game.phase, Ready):
             break

@@ -1,0 +1,118 @@
+"""SSML rendering: escaping, pauses, questions, catalog coverage."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from skill import content
+from skill.alexa.render import CHIME, Renderer, escape
+from skill.core.effects import AskPrompt, End, Listen, Partner, Pause, PromptRef, Say
+
+CORE = Path(__file__).resolve().parents[2] / "skill" / "core"
+R = Renderer("en-US")
+
+
+def test_escape_covers_xml_specials_and_strips_control_characters() -> None:
+    assert escape("Tom & <Jerry>") == "Tom &amp; &lt;Jerry&gt;"
+    assert escape("a\x00b\x07c") == "abc"
+
+
+def test_pause_is_chained_ten_second_breaks_then_one_chime() -> None:
+    out = R.render([Pause(95)])
+    assert out.speech.count('<break time="10s"/>') == 9
+    assert out.speech.count('<break time="5s"/>') == 1
+    assert out.speech.endswith(f'<audio src="{CHIME}"/>')
+
+
+def test_no_more_than_five_audio_clips() -> None:
+    out = R.render([Pause(30)] * 7)
+    assert out.speech.count("<audio") == 5
+
+
+def test_listen_sets_question_reprompt_and_open_session() -> None:
+    out = R.render([Say("scene.wait"), Listen("scene.question")])
+    assert out.end_session is False
+    assert out.reprompt == "Ready for the first question?"
+    assert out.speech.endswith(out.reprompt)
+
+
+def test_end_closes_without_reprompt() -> None:
+    out = R.render([Say("goodbye"), End()])
+    assert out.end_session is True and out.reprompt is None
+
+
+def test_partner_without_a_name_is_partner_one_or_two() -> None:
+    text = R.line("turn.first", {"speaker": Partner(1, "")}, seed=0)
+    assert "partner two" in text
+
+
+def test_prompt_text_and_follow_up_come_from_the_deck() -> None:
+    book = content.prompts("en")
+    pid = next(iter(book.follow_ups))
+    out = R.render(
+        [AskPrompt(pid), Say("reflect.suggest", {"follow_up": PromptRef(pid, "follow_up")})]
+    )
+    assert escape(book.texts[pid]) in out.speech
+    assert escape(book.follow_ups[pid]) in out.speech
+
+
+def test_plural_forms() -> None:
+    assert "1 evening together" in R.line("summary.count", {"count": 1})
+    assert "3 evenings together" in R.line("summary.count", {"count": 3})
+
+
+def test_every_line_the_core_can_say_is_in_the_catalog() -> None:
+    source = "\n".join(p.read_text() for p in CORE.glob("*.py"))
+    keys = set(re.findall(r'(?:Say|Listen)\(\s*"([a-z_.]+)"', source))
+    dynamic = set(re.findall(r'(?:Say|Listen)\(\s*f"([a-z_.]+)\{', source))
+    assert len(keys) > 40
+    lines = content.speech("en-US")
+    missing = {k for k in keys if k not in lines}
+    assert not missing, missing
+    for prefix in dynamic:
+        assert any(k.startswith(prefix) for k in lines), prefix
+    for kind in ("follow_up", "say_back", "celebrate"):
+        assert f"reflect.{kind}" in lines
+    for phase in (
+        "ready",
+        "names",
+        "scene",
+        "answering",
+        "reflecting",
+        "closing",
+        "paused",
+        "forget",
+    ):
+        assert f"help.{phase}" in lines
+    for word in ("lighter", "deeper"):
+        for when in ("now", "next", "limit"):
+            assert f"depth.{word}_{when}" in lines
+
+
+@pytest.mark.parametrize("key", sorted(content.speech("en-US")))
+def test_every_catalog_line_renders_to_valid_ssml(key: str) -> None:
+    params = {
+        name: Partner(0, "Sam & Co")
+        for name in ("a", "b", "speaker", "listener", "partner", "first", "more", "less", "other")
+    }
+    params.update(
+        count=2,
+        minutes=3,
+        month=1,
+        seconds=45,
+        number=4,
+        prompt=PromptRef("today.01"),
+        follow_up=PromptRef("today.01", "follow_up"),
+    )
+    out = R.render([Say(key, params)])
+    ET.fromstring(f"<speak>{out.speech}</speak>")
+    assert "{" not in out.text and "}" not in out.text
+
+
+def test_unknown_locale_falls_back_to_english() -> None:
+    assert Renderer("xx-YY").language == "en"
+    assert Renderer(None).line("scene.question") == "Ready for the first question?"
