@@ -501,7 +501,7 @@ class RequestVerifier:
         except VerificationError:
             raise
         except Exception as exc:  # the source is a port: whatever it raises refuses the request
-            log.warning("certificate fetch failed url=%s error=%s", url, type(exc).__name__)
+            log.info("certificate fetch failed url=%s error=%s", url, type(exc).__name__)
             raise VerificationError("certificate chain unavailable") from exc
         if not isinstance(data, bytes | bytearray):
             raise VerificationError("certificate chain unavailable")
@@ -535,7 +535,7 @@ class RequestVerifier:
             chain = verifier.verify(leaf, intermediates)
             key = leaf.public_key()
         except (ChainError, ValueError) as exc:
-            log.warning("certificate chain refused: %s", exc)
+            log.info("certificate chain refused: %s", exc)
             raise VerificationError("certificate chain not trusted") from exc
         if not isinstance(key, rsa.RSAPublicKey):
             raise VerificationError("signing key is not RSA")
