@@ -16,7 +16,13 @@ from enum import Enum
 from skill.core import Ctx, Game, IllegalMove, question, step
 from skill.core.effects import Effect, End, Erase, Say
 from skill.core.events import Event
-from skill.store.port import ConcurrentUpdate, CorruptProgress, ProgressStore, StoreError
+from skill.store.port import (
+    ConcurrentUpdate,
+    CorruptProgress,
+    ProgressStore,
+    Stored,
+    StoreError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +124,9 @@ class GameService:
         # Someone else wrote first: take their state, apply this event on top, retry once.
         try:
             stored = self.store.load(household_id)
+        except CorruptProgress as exc:  # the other writer left an unreadable item: replace it
+            log.warning("stored progress unreadable after conflict, starting afresh: %s", exc)
+            stored, notice = Stored(Game.new(), exc.version), Notice.RECOVERED
         except StoreError as exc:
             log.warning("progress not reloaded after conflict, kept in session: %s", exc)
             return Turn(effects, Session(game, session.version, dirty=True), Notice.UNSAVED)

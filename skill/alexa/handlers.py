@@ -23,6 +23,7 @@ from skill.core import events as ev
 from skill.core.codec import CodecError, decode, encode
 from skill.core.effects import Say
 from skill.service import GameService, Notice, Session
+from skill.store.port import StoreError
 
 from .intents import HANDLED, intent_event
 from .render import Renderer
@@ -187,7 +188,11 @@ class SkillDisabledHandler(_GameHandler):
         return is_request_type("AlexaSkillEvent.SkillDisabled")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        self.adapter.service.forget(household_id(handler_input.request_envelope))
+        try:
+            self.adapter.service.forget(household_id(handler_input.request_envelope))
+        except StoreError as exc:
+            # Fail the event (not a spoken apology) so Alexa delivers it again.
+            raise ForgetFailed("could not delete a disabled household") from exc
         log.info("request=AlexaSkillEvent.SkillDisabled household deleted")
         return handler_input.response_builder.response
 
@@ -203,11 +208,16 @@ class OtherRequestHandler(AbstractRequestHandler):
         return handler_input.response_builder.response
 
 
+class ForgetFailed(Exception):
+    """Deleting a household for a SkillDisabled event failed; the event must be retried."""
+
+
 class ErrorHandler(AbstractExceptionHandler):
-    """Last resort: apologise and keep the game going; never an unhandled exception."""
+    """Last resort: apologise and keep the game going. A failed SkillDisabled deletion is
+    not caught, so the event fails and is delivered again."""
 
     def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
-        return True
+        return not isinstance(exception, ForgetFailed)
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         log.error(

@@ -59,11 +59,13 @@ class SqliteStore:
         if row is None:
             return None
         version, body = row
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise StoreError("stored version is not a number")
         try:
             game = decode(json.loads(body))
-        except (ValueError, CodecError) as exc:
-            raise CorruptProgress(f"stored game is unreadable: {exc}", int(version)) from exc
-        return Stored(game, int(version))
+        except (ValueError, TypeError, CodecError) as exc:
+            raise CorruptProgress(f"stored game is unreadable: {exc}", version) from exc
+        return Stored(game, version)
 
     def save(self, household_id: str, game: Game, expected_version: int | None) -> int:
         body = json.dumps(encode(game), separators=(",", ":"), ensure_ascii=False)

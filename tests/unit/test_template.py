@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.fixtures_dynamodb import TEMPLATE, load_template
 
-ALLOWED_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"]
+ALLOWED_ACTIONS = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"]
 
 
 @pytest.fixture(scope="module")
