@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from skill.core.codec import CodecError, decode, encode
@@ -22,6 +23,10 @@ CREATE TABLE IF NOT EXISTS progress (
 """
 
 
+OPEN_ATTEMPTS = 20
+_INIT_LOCK = threading.Lock()  # one thread at a time through a file's first-use setup
+
+
 class SqliteStore:
     """Progress in an SQLite file. Safe across threads and processes (WAL, conditional
     writes on the version); the connection opens lazily, on first use."""
@@ -33,17 +38,34 @@ class SqliteStore:
     def _db(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        """Open and prepare the file. Switching to WAL and creating the table take a lock
+        that a busy timeout does not always wait for, so a connection racing another one
+        through its first use retries briefly instead of failing."""
+        last: Exception | None = None
+        for attempt in range(OPEN_ATTEMPTS):
             try:
                 if str(self.path) != ":memory:":
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA busy_timeout=5000")
-                conn.execute(SCHEMA)
+                with _INIT_LOCK:
+                    conn.execute("PRAGMA busy_timeout=5000")
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute(SCHEMA)
+                return conn
+            except sqlite3.OperationalError as exc:
+                last = exc
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    break
+                time.sleep(0.01 * (attempt + 1))
             except (sqlite3.Error, OSError) as exc:
-                raise StoreError(f"cannot open the game store at {self.path}: {exc}") from exc
-            self._local.conn = conn
-        return conn
+                last = exc
+                break
+        raise StoreError(f"cannot open the game store at {self.path}: {last}") from last
 
     def load(self, household_id: str) -> Stored | None:
         try:
