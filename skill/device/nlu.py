@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,50 +24,6 @@ _SLOT = re.compile(r"\{(\w+)\}")
 _LAUNCH_WORDS = ("open", "start", "launch", "begin", "play", "run", "load", "resume", "use")
 _ONE_SHOT = ("ask", "tell")
 _JOINERS = ("for", "to", "about", "if", "whether", "and", "that")
-
-NUMBER_WORDS = {
-    "zero": 0,
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "ninety": 90,
-    "hundred": 100,
-}
-UNITS = {
-    "second": 1,
-    "seconds": 1,
-    "sec": 1,
-    "secs": 1,
-    "minute": 60,
-    "minutes": 60,
-    "min": 60,
-    "mins": 60,
-    "hour": 3600,
-    "hours": 3600,
-}
 
 
 def normalise(text: str) -> str:
@@ -82,28 +40,101 @@ def model_dir() -> Path:
     raise FileNotFoundError("interaction_model/ not found next to the skill package")
 
 
-def duration_iso(text: str) -> str | None:
-    """ "two minutes" / "90 seconds" / "a minute and a half" -> "PT2M" / "PT90S" / "PT90S"."""
+@dataclass(frozen=True, slots=True)
+class NumberWords:
+    """One language's spoken numbers and time units (skill/content/<lang>/numbers.json)."""
+
+    numbers: dict[str, float]
+    units: dict[str, int]
+    articles: frozenset[str]  # words meaning "one" that "a minute and a half" hangs on
+    half: frozenset[str]  # "half": a half on its own
+    fractions: dict[str, float]  # "halbe": replaces a preceding article ("eine halbe Minute")
+    fillers: frozenset[str]  # skipped ("and", "of")
+    compounds: bool  # number words glued together ("fünfundvierzig", "hundertzwanzig")
+    joiner: str  # what glues them ("und" in "fünfundvierzig")
+
+
+@cache
+def number_words(language: str = "en") -> NumberWords:
+    """The number words of a language; English when the language has none of its own."""
+    root = resources.files("skill.content")
+    path = root.joinpath(language, "numbers.json")
+    if not path.is_file():
+        path = root.joinpath("en", "numbers.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return NumberWords(
+        numbers={k: float(v) for k, v in data["numbers"].items()},
+        units={k: int(v) for k, v in data["units"].items()},
+        articles=frozenset(data.get("articles", [])),
+        half=frozenset(data.get("half", [])),
+        fractions={k: float(v) for k, v in data.get("fractions", {}).items()},
+        fillers=frozenset(data.get("fillers", [])),
+        compounds=bool(data.get("compounds", False)),
+        joiner=str(data.get("compound_joiner", "")),
+    )
+
+
+def _compound(word: str, words: NumberWords) -> float | None:
+    """A number written as one word: "fünfundvierzig" -> 45, "zweieinhalb" -> 2.5."""
+
+    def parts(rest: str, first: bool) -> list[float] | None:
+        if not rest:
+            return []
+        joiner = words.joiner
+        if joiner and not first and rest.startswith(joiner):
+            tail = parts(rest[len(joiner) :], True)
+            if tail:
+                return tail
+        for size in range(len(rest), 0, -1):
+            head = rest[:size]
+            if head in words.numbers:
+                tail = parts(rest[size:], False)
+                if tail is not None:
+                    return [words.numbers[head], *tail]
+        return None
+
+    found = parts(word, True)
+    if not found or len(found) < 2:
+        return None
+    total = 0.0
+    for value in found:
+        total = (total or 1) * value if value == 100 else total + value
+    return total
+
+
+def duration_iso(text: str, language: str = "en") -> str | None:
+    """ "two minutes" / "90 seconds" / "a minute and a half" -> "PT2M" / "PT90S" / "PT90S";
+    with language "de": "zwei Minuten" / "neunzig Sekunden" / "anderthalb Minuten"."""
+    vocab = number_words(language)
     words = normalise(text).replace("-", " ").split()
     total, number, last_unit = 0.0, None, 0
     prev = ""
     for w in words:
         if w.isdigit():
             number = (number or 0) + int(w)
-        elif w in NUMBER_WORDS:
-            value = NUMBER_WORDS[w]
+        elif w in vocab.numbers:
+            value = vocab.numbers[w]
             number = (number or 0) * value if value == 100 else (number or 0) + value
-        elif w == "half":
-            if last_unit and (number is None or (number == 1 and prev in ("a", "an"))):
+        elif w in vocab.half:
+            if last_unit and (number is None or (number == 1 and prev in vocab.articles)):
                 total += last_unit / 2  # "a minute and a half"
                 number = None
             else:
                 number = (number or 0) + 0.5
-        elif w in UNITS:
-            last_unit = UNITS[w]
+        elif w in vocab.fractions:
+            if number == 1 and prev in vocab.articles:
+                number = vocab.fractions[w]  # "eine halbe Minute"
+            else:
+                number = (number or 0) + vocab.fractions[w]
+        elif w in vocab.units:
+            last_unit = vocab.units[w]
             total += (number if number is not None else 1) * last_unit
             number = None
-        elif w not in ("and", "of"):
+        elif w in vocab.fillers:
+            pass
+        elif vocab.compounds and (value := _compound(w, vocab)) is not None:
+            number = (number or 0) + value
+        else:
             return None
         prev = w
     if number is not None or total <= 0:
@@ -132,7 +163,8 @@ class _Pattern:
 class Understanding:
     """Sample-utterance matcher for one locale's interaction model."""
 
-    def __init__(self, model: dict[str, Any]) -> None:
+    def __init__(self, model: dict[str, Any], number_language: str = "en") -> None:
+        self.number_language = number_language  # whose number words durations are spoken in
         language = model["interactionModel"]["languageModel"]
         self.invocation = normalise(language["invocationName"])
         self.types: dict[str, dict[str, str]] = {}
@@ -157,7 +189,8 @@ class Understanding:
         path = root / f"{locale}.json"
         if not path.is_file():
             path = root / "en-US.json"
-        return cls(json.loads(path.read_text(encoding="utf-8")))
+        number_language = path.stem.split("-")[0].lower()
+        return cls(json.loads(path.read_text(encoding="utf-8")), number_language)
 
     @staticmethod
     def _compile(intent: str, sample: str, slot_types: dict[str, str]) -> _Pattern:
@@ -175,7 +208,7 @@ class Understanding:
 
     def _slot_ok(self, slot_type: str, value: str) -> Any:
         if slot_type == "AMAZON.DURATION":
-            return duration_iso(value)
+            return duration_iso(value, self.number_language)
         if slot_type == "AMAZON.FirstName":
             words = value.split()
             ok = 1 <= len(words) <= 2 and all(w.replace("'", "").isalpha() for w in words)

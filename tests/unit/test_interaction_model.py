@@ -82,9 +82,74 @@ LAUNCH_WORDS = (
     "resume",
     "talk to",
 )
+# Launch phrases per language (the English ones above, then Alexa's German, Spanish and
+# French ones): an invocation name must not contain them, and example phrases start with one.
+LAUNCH_WORDS_BY_LANGUAGE: dict[str, tuple[str, ...]] = {
+    "en": LAUNCH_WORDS,
+    "de": (
+        "öffne",
+        "öffnen",
+        "starte",
+        "starten",
+        "start",
+        "frage",
+        "frag",
+        "spiele",
+        "spiel",
+        "lade",
+        "benutze",
+        "beginne",
+        "aktiviere",
+        "sprich mit",
+        "rede mit",
+        "führe",
+    ),
+    "es": (
+        "abre",
+        "pide a",
+        "pregunta a",
+        "pregúntale a",
+        "inicia",
+        "empieza",
+        "comienza",
+        "juega",
+        "lanza",
+        "usa",
+        "habla con",
+        "dile a",
+        "ejecuta",
+        "carga",
+    ),
+    "fr": (
+        "ouvre",
+        "demande à",
+        "lance",
+        "commence",
+        "démarre",
+        "joue",
+        "utilise",
+        "parle à",
+        "dis à",
+        "charge",
+    ),
+}
 FORBIDDEN_INVOCATION_WORDS = ("alexa", "amazon", "echo", "skill", "app")
 # Connecting words Alexa accepts between the invocation name and the utterance.
 CONNECTING_WORDS = ("for", "to")
+CONNECTING_WORDS_BY_LANGUAGE: dict[str, tuple[str, ...]] = {
+    "en": CONNECTING_WORDS,
+    "de": ("nach", "ob", "wie", "was", "dass", "zu", "für"),
+    "es": ("que", "si", "para", "por"),
+    "fr": ("de", "si", "pour", "que"),
+}
+# Locales this skill ships in: each needs a model file, a store listing and a privacy URL.
+EXPECTED_LOCALES = frozenset({"en-US", "en-GB", "en-CA", "en-AU", "en-IN", "de-DE"})
+ENGLISH_INVOCATION = "connection game"
+
+
+def language_of(locale: str) -> str:
+    return locale.split("-")[0].lower()
+
 
 # publishingInformation.category values of the Alexa skill manifest (there is no
 # GAME_INFO_AND_TRIVIA; the store's games category is GAMES).
@@ -154,7 +219,9 @@ VALID_CATEGORIES = frozenset(
 LAMBDA_ARN = re.compile(r"arn:aws:lambda:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:function:[A-Za-z0-9_-]+")
 
 SLOT_REF = re.compile(r"\{(\w+)\}")
-SAMPLE_CHARS = re.compile(r"(?:[A-Za-z' ]|\{\w+\})+")
+# Letters of any alphabet (umlauts, accents), spaces, apostrophes and {slot}s; no digits.
+SAMPLE_CHARS = re.compile(r"(?:[^\W\d_]|[' ]|\{\w+\})+")
+PLAIN_WORDS = re.compile(r"(?:[^\W\d_]|[' ])+")
 
 Model = dict[str, Any]
 
@@ -203,6 +270,19 @@ def normalise(sample: str, slot_types: dict[str, str]) -> str:
 
 def is_custom(intent_name: str) -> bool:
     return not intent_name.startswith("AMAZON.")
+
+
+def _reference_type_ids() -> dict[str, frozenset[str]]:
+    """Custom slot type ids, from en-US, where each id is its English value ("quick"). Every
+    locale keeps these ids (the code reads ids) while its spoken values are its own."""
+    reference = language_model(load_json(MODELS_DIR / "en-US.json"))
+    return {
+        slot_type["name"]: frozenset(v["name"]["value"] for v in slot_type.get("values", []))
+        for slot_type in reference.get("types", [])
+    }
+
+
+REFERENCE_TYPE_IDS = _reference_type_ids()
 
 
 # --------------------------------------------------------------------------- rule checkers
@@ -314,13 +394,27 @@ def type_problems(model: Model) -> list[str]:
         if not values:
             problems.append(f"type {type_name} has no values")
         names = [v["name"]["value"] for v in values]
+        ids = [v.get("id") for v in values]
+        if len(ids) != len(set(ids)):
+            problems.append(f"type {type_name} repeats an id")
+        expected_ids = REFERENCE_TYPE_IDS.get(type_name)
+        if expected_ids is not None and set(ids) != expected_ids:
+            found = sorted(map(str, ids))
+            problems.append(f"type {type_name} ids {found} != {sorted(expected_ids)}")
         spoken: dict[str, str] = {}
         for value in values:
             value_name = value["name"]["value"]
-            if value.get("id") != value_name:
-                problems.append(f"{type_name} value {value_name!r} has id {value.get('id')!r}")
+            ident = value.get("id")
+            expected_ids = REFERENCE_TYPE_IDS.get(type_name)
+            if expected_ids is None and ident != value_name:
+                problems.append(f"{type_name} value {value_name!r} has id {ident!r}")
+            elif expected_ids is not None and ident not in expected_ids:
+                problems.append(
+                    f"{type_name} value {value_name!r} has id {ident!r}, not one of "
+                    f"{sorted(expected_ids)} (ids are what the code reads, in every locale)"
+                )
             for phrase in [value_name, *value["name"].get("synonyms", [])]:
-                if phrase != phrase.lower() or not re.fullmatch(r"[a-z' ]+", phrase):
+                if phrase != phrase.lower() or not PLAIN_WORDS.fullmatch(phrase):
                     problems.append(f"{type_name}: {phrase!r} is not plain lower-case words")
                 if phrase in spoken and not (phrase == value_name and spoken[phrase] == value_name):
                     problems.append(
@@ -335,12 +429,14 @@ def type_problems(model: Model) -> list[str]:
     return problems
 
 
-def invocation_problems(invocation: str) -> list[str]:
+def invocation_problems(invocation: str, language: str = "en") -> list[str]:
     problems = []
-    if not re.fullmatch(r"[a-z]+(?: [a-z]+)+", invocation):
+    word = r"[^\W\d_]+"
+    if invocation != invocation.lower() or not re.fullmatch(rf"{word}(?: {word})+", invocation):
         problems.append(f"invocation name {invocation!r} must be two or more lower-case words")
     padded = f" {invocation.lower()} "
-    for launch in LAUNCH_WORDS:
+    launch_words = {*LAUNCH_WORDS, *LAUNCH_WORDS_BY_LANGUAGE.get(language, ())}
+    for launch in sorted(launch_words):
         if f" {launch} " in padded:
             problems.append(f"invocation name {invocation!r} contains launch word {launch!r}")
     for word in FORBIDDEN_INVOCATION_WORDS:
@@ -379,11 +475,14 @@ ALL_MODEL_CHECKS = (
 # --------------------------------------------------------------------------- utterance routing
 
 
-def split_example_phrase(phrase: str, invocation: str) -> tuple[str, str | None]:
+def split_example_phrase(
+    phrase: str, invocation: str, language: str = "en"
+) -> tuple[str, str | None]:
     """'Alexa, ask connection game for X' -> ('ask', 'for x'); rest is None for a launch."""
     text = re.sub(r"^\s*alexa\s*,?\s*", "", phrase.strip(), flags=re.IGNORECASE)
     text = " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
-    launch_alternatives = "|".join(re.escape(w) for w in LAUNCH_WORDS)
+    launch_words = LAUNCH_WORDS_BY_LANGUAGE.get(language, LAUNCH_WORDS)
+    launch_alternatives = "|".join(re.escape(w) for w in launch_words)
     match = re.fullmatch(
         rf"(?P<launch>{launch_alternatives}) {re.escape(invocation)}(?: (?P<rest>.+))?", text
     )
@@ -392,7 +491,7 @@ def split_example_phrase(phrase: str, invocation: str) -> tuple[str, str | None]
     return match.group("launch"), match.group("rest")
 
 
-def intents_matching(model: Model, utterance: str) -> set[str]:
+def intents_matching(model: Model, utterance: str, language: str = "en") -> set[str]:
     """Intents the utterance would reach, judged from the samples alone.
 
     As in Alexa, a sample matched word for word wins over one matched through a slot, so
@@ -400,7 +499,7 @@ def intents_matching(model: Model, utterance: str) -> set[str]:
     words; samples that are nothing but a slot ("{name}") are ignored, as they match anything.
     """
     candidates = {normalise(utterance, {})}
-    for word in CONNECTING_WORDS:
+    for word in CONNECTING_WORDS_BY_LANGUAGE.get(language, CONNECTING_WORDS):
         if utterance.startswith(word + " "):
             candidates.add(normalise(utterance[len(word) + 1 :], {}))
     literal, slotted = set(), set()
@@ -452,8 +551,29 @@ def test_model_rule(model: Model, check: Any) -> None:
     assert check(model) == []
 
 
-def test_invocation_name(model: Model) -> None:
-    assert invocation_problems(language_model(model)["invocationName"]) == []
+@pytest.mark.parametrize("path", MODEL_FILES, ids=[p.stem for p in MODEL_FILES])
+def test_invocation_name(path: Path) -> None:
+    invocation = language_model(load_json(path))["invocationName"]
+    assert invocation_problems(invocation, language_of(path.stem)) == []
+
+
+@pytest.mark.parametrize("path", MODEL_FILES, ids=[p.stem for p in MODEL_FILES])
+def test_english_locales_share_the_invocation_name(path: Path) -> None:
+    invocation = language_model(load_json(path))["invocationName"]
+    assert (invocation == ENGLISH_INVOCATION) == (language_of(path.stem) == "en"), invocation
+
+
+def test_every_expected_locale_has_a_model() -> None:
+    modelled = {p.stem for p in MODEL_FILES}
+    assert not EXPECTED_LOCALES - modelled
+
+
+@pytest.mark.parametrize("path", MODEL_FILES, ids=[p.stem for p in MODEL_FILES])
+def test_every_model_has_the_slot_types_of_en_us(path: Path, en_us: Model) -> None:
+    def slots(model: Model) -> dict[str, dict[str, str]]:
+        return {i["name"]: slot_types_of(i) for i in intents_of(model)}
+
+    assert slots(load_json(path)) == slots(en_us)
 
 
 def test_en_us_invocation_name_is_connection_game(en_us: Model) -> None:
@@ -525,6 +645,41 @@ def test_phrases_that_must_mean_one_thing(en_us: Model, utterance: str, intent: 
     assert intents_matching(en_us, utterance) == {intent}
 
 
+@pytest.mark.parametrize(
+    ("utterance", "intent"),
+    [
+        ("nach der nächsten frage", "NextIntent"),
+        ("wie es bei uns läuft", "StatsIntent"),
+        ("wie läuft es bei uns", "StatsIntent"),
+        ("weiter", "NextIntent"),
+        ("fertig", "NextIntent"),
+        ("bereit", "NextIntent"),
+        ("überspringen", "SkipIntent"),
+        ("mehr zeit", "MoreTimeIntent"),
+        ("noch nicht", "MoreTimeIntent"),
+        ("noch eine minute", "MoreTimeIntent"),
+        ("noch einmal", "AMAZON.RepeatIntent"),
+        ("nicht jetzt", "AMAZON.NoIntent"),
+        ("los geht's", "StartEveningIntent"),
+        ("von vorne", "AMAZON.StartOverIntent"),
+        ("wir sind fertig für heute", "AMAZON.StopIntent"),
+        ("vergiss uns", "ForgetUsIntent"),
+        ("vergiss es", "AMAZON.CancelIntent"),
+        ("merk dir die", "SaveFavouriteIntent"),
+        ("unsere lieblingsfragen", "PlayFavouritesIntent"),
+        ("leichter", "LighterIntent"),
+        ("tiefer", "DeeperIntent"),
+        ("einen kurzen abend", "StartEveningIntent"),
+        ("stell die pause auf neunzig sekunden", "SetPauseIntent"),
+        ("ich heiße sam", "NameIntent"),
+        ("ja", "AMAZON.YesIntent"),
+    ],
+)
+def test_german_phrases_that_must_mean_one_thing(utterance: str, intent: str) -> None:
+    de_de: Model = load_json(MODELS_DIR / "de-DE.json")
+    assert intents_matching(de_de, utterance, "de") == {intent}
+
+
 # --------------------------------------------------------------------------- skill.json
 
 
@@ -590,9 +745,10 @@ def test_example_phrases_route_to_the_skill(skill: dict[str, Any]) -> None:
         invocation = language_model(locale_model)["invocationName"]
         for phrase in listing["examplePhrases"]:
             assert phrase.startswith("Alexa, "), phrase
-            _, rest = split_example_phrase(phrase, invocation)
+            _, rest = split_example_phrase(phrase, invocation, language_of(locale))
             if rest is not None:
-                assert intents_matching(locale_model, rest), f"{locale}: {phrase!r} hits nothing"
+                hits = intents_matching(locale_model, rest, language_of(locale))
+                assert hits, f"{locale}: {phrase!r} hits nothing"
 
 
 def test_en_us_example_phrases_hit_the_intended_intents(
@@ -759,6 +915,44 @@ def test_example_phrase_parsing() -> None:
     ) == ("ask", "for the next question")
     with pytest.raises(AssertionError):
         split_example_phrase("Alexa, open other game", "connection game")
+
+
+@pytest.mark.parametrize(
+    ("invocation", "language"),
+    [
+        ("öffne zeit zu zweit", "de"),
+        ("zeit zu zweit spiel", "de"),
+        ("frag uns was", "de"),
+        ("Zeit zu zweit", "de"),
+        ("zweisamkeit", "de"),
+    ],
+)
+def test_checker_catches_bad_invocation_names_per_language(invocation: str, language: str) -> None:
+    assert invocation_problems(invocation, language)
+
+
+def test_a_good_german_invocation_name_passes() -> None:
+    assert invocation_problems("zeit zu zweit", "de") == []
+    assert invocation_problems("zeit zu zweit", "en") == []  # no English launch word either
+
+
+def test_checker_catches_a_translated_slot_type_id(en_us: Model) -> None:
+    broken = copy.deepcopy(en_us)
+    (length,) = [t for t in language_model(broken)["types"] if t["name"] == "LENGTH"]
+    length["values"][0]["id"] = "kurz"  # the code reads "quick", whatever the locale says
+    assert type_problems(broken)
+
+
+def test_german_example_phrase_parsing() -> None:
+    assert split_example_phrase("Alexa, öffne Zeit zu zweit", "zeit zu zweit", "de") == (
+        "öffne",
+        None,
+    )
+    assert split_example_phrase(
+        "Alexa, frag Zeit zu zweit, wie es bei uns läuft", "zeit zu zweit", "de"
+    ) == ("frag", "wie es bei uns läuft")
+    with pytest.raises(AssertionError):
+        split_example_phrase("Alexa, open zeit zu zweit", "zeit zu zweit", "de")
 
 
 def test_routing_rejects_phrases_that_are_not_samples(en_us: Model) -> None:
