@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -26,16 +27,45 @@ def _store_label(settings: Settings) -> str:
     return f"embedded store {settings.sqlite_path()}"
 
 
+def _print_fitted(line: str) -> None:
+    """A long store path goes on a line of its own, so the rest fits an 80-column terminal."""
+    head, sep, path = line.partition(" /")
+    if sep and len(line) > shutil.get_terminal_size((80, 24)).columns:
+        print(head)
+        print(f"  /{path}")
+    else:
+        print(line)
+
+
 def cmd_play(args: argparse.Namespace) -> int:
     from skill.device.terminal import Terminal
+    from skill.device.voice import VoiceError, setup
     from skill.wiring import SkillApp, configure_logging
 
     settings = dataclasses.replace(_settings(args), log_level="WARNING")
     configure_logging(settings)
-    print(f"Progress: {_store_label(settings)}")
+    _print_fitted(f"Progress: {_store_label(settings)}")
     app = SkillApp(settings)
     app.store.load("probe")  # a store that cannot be opened is a clear error, not a game
-    return Terminal(app, household=args.household, locale=args.locale, fast=args.fast).run()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    out = Path(args.voice_out) if args.voice_out else None
+    try:
+        voice, notice = setup(args.voice, out, interactive=interactive, locale=args.locale)
+    except (VoiceError, OSError) as exc:
+        print(f"connection-game: {exc}", file=sys.stderr)
+        return 2
+    if notice:
+        print(notice)
+    if out is not None:
+        print(f"Recording the evening to {out}")
+    terminal = Terminal(
+        app, household=args.household, locale=args.locale, fast=args.fast, voice=voice
+    )
+    try:
+        return terminal.run()
+    except VoiceError as exc:
+        print(f"connection-game: {exc}", file=sys.stderr)
+        return 2
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
@@ -60,11 +90,26 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     play = sub.add_parser("play", help="play an evening in the terminal (a terminal Echo)")
-    play.add_argument("--fast", action="store_true", help="shorten listening pauses (demos, tests)")
+    play.add_argument(
+        "--fast",
+        action="store_true",
+        help="shorten listening pauses: 60 s take 3 s on a terminal, 0.12 s piped (demos, tests)",
+    )
     play.add_argument("--household", default="home", help="keeps separate couples apart")
     play.add_argument("--locale", default="en-US", help="Alexa locale, e.g. en-US")
     play.add_argument(
         "--db", help="embedded store file (default: $CONNECTION_GAME_DB or the user data directory)"
+    )
+    play.add_argument(
+        "--voice",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="speak with espeak-ng (default: when installed and on a terminal)",
+    )
+    play.add_argument(
+        "--voice-out",
+        metavar="FILE.wav",
+        help="write everything said, silences and chimes included, to one WAV file",
     )
     play.set_defaults(func=cmd_play)
 
