@@ -24,6 +24,8 @@ SIMPLE: dict[str, Callable[[], ev.Event]] = {
     "StatsIntent": ev.Stats,
     "ChangeNamesIntent": ev.ChangeNames,
     "ForgetUsIntent": ev.Forget,
+    "CheckInIntent": ev.CheckIn,
+    "MyTurnIntent": ev.MyTurn,
     "AMAZON.YesIntent": ev.Yes,
     "AMAZON.NoIntent": ev.No,
     "AMAZON.RepeatIntent": ev.Repeat,
@@ -40,6 +42,32 @@ HANDLED = (*SIMPLE, *WITH_SLOTS)
 _DURATION = re.compile(
     r"^P(?:(?P<d>\d{1,3})D)?(?:T(?:(?P<h>\d{1,3})H)?(?:(?P<m>\d{1,4})M)?(?:(?P<s>\d{1,5})S)?)?$"
 )
+
+
+def untrusted_slots(envelope: dict[str, Any]) -> dict[str, Any]:
+    """The envelope with its intent's slots as Alexa sends them, or without them.
+
+    The SDK's deserializer turns a mistyped slot value into its Python text (an object
+    becomes "{'a': 1}", a number "7"), which would then pass for a spoken name. So, before
+    it runs: slots that are not an object of objects are dropped, and so is a slot value that
+    is not a string. Only the changed path is copied; the caller's envelope is left as is.
+    """
+    request = envelope.get("request")
+    intent = request.get("intent") if isinstance(request, dict) else None
+    if not isinstance(intent, dict) or "slots" not in intent:
+        return envelope
+    raw = intent["slots"]
+    slots: dict[str, Any] = {}
+    if isinstance(raw, dict):
+        for key, slot in raw.items():
+            if not isinstance(slot, dict):
+                continue
+            if "value" in slot and not isinstance(slot["value"], str):
+                slot = {k: v for k, v in slot.items() if k not in ("value", "slotValue")}
+            slots[key] = slot
+    if slots == raw:
+        return envelope
+    return {**envelope, "request": {**request, "intent": {**intent, "slots": slots}}}
 
 
 def slot_value(slots: Any, name: str) -> str | None:

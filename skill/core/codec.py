@@ -19,15 +19,19 @@ from .model import (
     NAME_MAX,
     PAUSE_MAX,
     PAUSE_MIN,
+    REMINDER_STATES,
     Answering,
     AskingName,
+    CheckingIn,
     Closing,
     ConfirmForget,
+    ConfirmVoice,
     Evening,
     EveningPhase,
     Game,
     History,
     Household,
+    OfferReminder,
     Paused,
     Phase,
     Ready,
@@ -39,6 +43,7 @@ VERSION = 1
 MAX_IDS = 5000  # more prompt ids than any deck will hold
 MAX_ID_LEN = 40
 MAX_NESTING = 4
+CHECKIN_QUESTIONS = 5
 MAX_LENGTH = max(LENGTHS.values())
 
 
@@ -62,6 +67,9 @@ def encode(game: Game) -> Doc:
             "next_first": h.next_first,
             "comfort": h.comfort,
             "taught": h.taught_reentry,
+            "reminder": h.reminder,
+            "focus": [h.focus, h.focus_reflection],
+            "voices": list(h.voices),
         },
         "history": encode_history(h.history),
         "phase": _encode_phase(game.phase),
@@ -89,6 +97,7 @@ def _encode_evening(e: Evening) -> Doc:
         "shift": e.shift,
         "talk": list(e.talk),
         "favourites": e.favourites,
+        "focus": [e.focus, e.reflection],
     }
 
 
@@ -116,6 +125,17 @@ def _encode_phase(phase: Phase) -> Doc:
             return {"t": "paused", "was": _encode_phase(was), "at": at}
         case ConfirmForget(back=back):
             return {"t": "confirm_forget", "back": _encode_phase(back)}
+        case OfferReminder():
+            return {"t": "offer_reminder"}
+        case CheckingIn(index=index, theme=theme, reflection=reflection):
+            return {"t": "checking_in", "index": index, "focus": [theme, reflection]}
+        case ConfirmVoice(person=person, partner=who, then=then):
+            return {
+                "t": "confirm_voice",
+                "person": person,
+                "partner": who,
+                "then": _encode_phase(then),
+            }
     raise CodecError(f"cannot encode phase {type(phase).__name__}")
 
 
@@ -135,7 +155,7 @@ def _int(doc: Mapping[str, Any], key: str, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise CodecError(f"{key}: expected an integer")
     if not lo <= value <= hi:
-        raise CodecError(f"{key}: {value} out of range")
+        raise CodecError(f"{key}: out of range")  # never the value: it may not even print
     return value
 
 
@@ -176,11 +196,10 @@ TIME_MAX = 10**11  # epoch seconds, far future
 def decode(doc: Any) -> Game:
     """A game from a stored or session document; raises CodecError on anything invalid."""
     doc = _obj(doc, "game")
-    version = doc.get("v")
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise CodecError("missing schema version")
-    if version > VERSION or version < 1:
-        raise CodecError(f"unknown schema version {version}")
+    try:
+        version = _int(doc, "v", 1, VERSION)
+    except CodecError:
+        raise CodecError("missing or unknown schema version") from None
     while version < VERSION:
         doc, version = _UPGRADES[version](doc), version + 1
     hh = _obj(doc.get("household"), "household")
@@ -188,6 +207,14 @@ def decode(doc: Any) -> Game:
     if not isinstance(names_raw, list) or len(names_raw) != 2:
         raise CodecError("names: expected two")
     names = (_str(names_raw[0], "name", NAME_MAX), _str(names_raw[1], "name", NAME_MAX))
+    focus, focus_reflection = _focus(hh.get("focus", ["", ""]))
+    voices_raw = hh.get("voices", ["", ""])
+    if not isinstance(voices_raw, list) or len(voices_raw) != 2:
+        raise CodecError("voices: expected two")
+    voices = (
+        _str(voices_raw[0], "voice", MAX_ID_LEN * 2),
+        _str(voices_raw[1], "voice", MAX_ID_LEN * 2),
+    )
     household = Household(
         names=names,
         pause_seconds=_int(hh, "pause", PAUSE_MIN, PAUSE_MAX),
@@ -196,6 +223,10 @@ def decode(doc: Any) -> Game:
         comfort=_int(hh, "comfort", 1, 3),
         taught_reentry=_bool(hh, "taught"),
         history=decode_history(doc.get("history")),
+        reminder=_choice(hh.get("reminder", "unasked"), REMINDER_STATES, "reminder"),
+        focus=focus,
+        focus_reflection=focus_reflection,
+        voices=voices,
     )
     return Game(household, _decode_phase(doc.get("phase"), 0))
 
@@ -214,12 +245,33 @@ def decode_history(value: Any) -> History:
     )
 
 
+THEME_MAX = 40
+
+
+def _choice(value: Any, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise CodecError(f"{what}: unknown value")
+    return str(value)
+
+
+def _focus(value: Any) -> tuple[str, str]:
+    """A (theme, reflection) choice; ("", "") when there is none."""
+    if not isinstance(value, list) or len(value) != 2:
+        raise CodecError("focus: expected two")
+    theme = _str(value[0], "focus theme", THEME_MAX)
+    reflection = _choice(value[1], ("", *REFLECTIONS), "focus reflection")
+    if bool(theme) != bool(reflection):
+        raise CodecError("focus: theme and reflection come together")
+    return theme, reflection
+
+
 def _decode_evening(value: Any) -> Evening:
     e = _obj(value, "evening")
     length = _int(e, "length", 1, MAX_LENGTH)
     asked = _ids(e, "asked", MAX_LENGTH)
     if len(asked) > length:
         raise CodecError("more prompts asked than the evening holds")
+    focus, reflection = _focus(e.get("focus", ["", ""]))
     return Evening(
         started_at=_int(e, "started_at", 0, TIME_MAX),
         length=length,
@@ -230,6 +282,8 @@ def _decode_evening(value: Any) -> Evening:
         shift=_int(e, "shift", -2, 2),
         talk=_pair(e, "talk"),
         favourites=_bool(e, "favourites"),
+        focus=focus,
+        reflection=reflection,
     )
 
 
@@ -240,7 +294,7 @@ def _decode_phase(value: Any, depth: int) -> Phase:
     kind = p.get("t")
     decoder = _PHASES.get(kind) if isinstance(kind, str) else None
     if decoder is None:
-        raise CodecError(f"unknown phase {kind!r}")
+        raise CodecError("unknown phase")  # never quote stored text: messages reach logs
     return decoder(p, depth)
 
 
@@ -282,7 +336,21 @@ _PHASES: dict[str, Callable[[Mapping[str, Any], int], Phase]] = {
         _evening_phase(_obj(p.get("was"), "was"), d + 1), _int(p, "at", 0, TIME_MAX)
     ),
     "confirm_forget": lambda p, d: ConfirmForget(_decode_phase(p.get("back"), d + 1)),
+    "offer_reminder": lambda p, d: OfferReminder(),
+    "checking_in": lambda p, d: CheckingIn(
+        _int(p, "index", 0, CHECKIN_QUESTIONS - 1), *_focus(p.get("focus"))
+    ),
+    "confirm_voice": lambda p, d: ConfirmVoice(
+        _str(p.get("person"), "person", MAX_ID_LEN * 2) or _no("person"),
+        _int(p, "partner", 0, 1),
+        _decode_phase(p.get("then"), d + 1),
+    ),
 }
+
+
+def _no(what: str) -> str:
+    raise CodecError(f"{what}: empty")
+
 
 # Version n -> n+1 upgrades of stored documents. Version 1 is the first.
 _UPGRADES: dict[int, Callable[[Mapping[str, Any]], Doc]] = {}

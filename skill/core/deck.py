@@ -47,16 +47,19 @@ def pick(
     seen: tuple[str, ...],
     avoid_theme: str | None,
     rng: random.Random,
+    focus: str = "",
 ) -> str | None:
-    """The next prompt: unseen at the target depth first (a fresh theme if possible), then
-    unseen at the nearest depth, then the least recently heard. Never one asked tonight."""
+    """The next prompt: unseen at the target depth first (tonight's focus theme if a check-in
+    chose one, else a fresh theme if possible), then unseen at the nearest depth, then the
+    least recently heard. Never one asked tonight."""
     excluded = set(tonight)
     seen_set = set(seen)
     fresh = [c for c in deck.cards if c.id not in excluded and c.id not in seen_set]
     for distance in (0, 1, 2):
         at_depth = [c for c in fresh if abs(c.depth - depth) == distance]
         if at_depth:
-            varied = [c for c in at_depth if c.theme != avoid_theme] or at_depth
+            focused = [c for c in at_depth if c.theme == focus]
+            varied = focused or [c for c in at_depth if c.theme != avoid_theme] or at_depth
             return rng.choice(varied).id
     # Every prompt heard: the least recent first, preferring the target depth.
     oldest = [pid for pid in seen if pid not in excluded and pid in deck]

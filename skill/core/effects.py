@@ -18,6 +18,14 @@ class Partner:
 
     index: int
     name: str
+    voice: bool = False  # this partner is the recognised speaker of the request
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    """A theme's spoken name as a speech parameter."""
+
+    theme: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +36,7 @@ class PromptRef:
     part: str = "text"
 
 
-Param = str | int | Partner | PromptRef
+Param = str | int | Partner | PromptRef | Theme
 Params = Mapping[str, Param]
 
 
@@ -55,6 +63,14 @@ class Listen:
 
 
 @dataclass(frozen=True, slots=True)
+class SetReminder:
+    """Create a reminder ``seconds`` from now. The front end says whether it worked (or asks
+    Alexa for the reminders permission first)."""
+
+    seconds: int
+
+
+@dataclass(frozen=True, slots=True)
 class End:
     pass
 
@@ -64,4 +80,4 @@ class Erase:
     pass
 
 
-Effect = Say | AskPrompt | Pause | Listen | End | Erase
+Effect = Say | AskPrompt | Pause | Listen | SetReminder | End | Erase

@@ -96,6 +96,23 @@ class Forget:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckIn:
+    """ "Ask connection game for a check-in"."""
+
+
+@dataclass(frozen=True, slots=True)
+class MyTurn:
+    """ "It's my turn", said by a recognised voice (the person comes in through Ctx)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderConsent:
+    """Alexa's answer to our request for the reminders permission."""
+
+    granted: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Help:
     pass
 

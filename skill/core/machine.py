@@ -25,19 +25,24 @@ from .effects import (
     Pause,
     PromptRef,
     Say,
+    SetReminder,
+    Theme,
 )
 from .model import (
     EVENING_PHASES,
     MAX_EVENING_DAYS,
     Answering,
     AskingName,
+    CheckingIn,
     Closing,
     ConfirmForget,
+    ConfirmVoice,
     Evening,
     EveningPhase,
     Game,
     History,
     Household,
+    OfferReminder,
     Paused,
     Phase,
     Ready,
@@ -47,6 +52,7 @@ from .model import (
 )
 from .timing import (
     CLOSING_SECONDS,
+    DAY,
     REFLECT_SECONDS,
     STALE_AFTER,
     TALK_CAP,
@@ -62,11 +68,13 @@ SCENE_SHORT_AFTER = 3  # evenings after which the scene-setting gets shorter
 
 @dataclass(frozen=True, slots=True)
 class Ctx:
-    """Inputs from outside: the request time (epoch seconds), a seed, and the deck."""
+    """Inputs from outside: the request time (epoch seconds), a seed, the deck, and the
+    hashed voice-profile id of whoever spoke ("" when the device recognised no one)."""
 
     now: int
     seed: int
     deck: Deck
+    person: str = ""
 
     def rng(self) -> random.Random:
         return random.Random(self.seed)
@@ -108,6 +116,12 @@ def partner(h: Household, index: int) -> Partner:
     return Partner(index, h.names[index])
 
 
+def addressed(h: Household, index: int, ctx: Ctx) -> Partner:
+    """A partner to address by name: marked when it is the recognised voice of the request,
+    so a front end can greet them in Alexa's personalised way."""
+    return Partner(index, h.names[index], voice=h.voice_of(ctx.person) == index)
+
+
 def _p(**params: object) -> Params:
     return params  # type: ignore[return-value]
 
@@ -134,6 +148,12 @@ def question(game: Game) -> Listen:
             return Listen("resume.question")
         case ConfirmForget():
             return Listen("forget.question")
+        case OfferReminder():
+            return Listen("reminder.offer")
+        case CheckingIn(index=index):
+            return Listen(f"checkin.q{index}")
+        case ConfirmVoice(partner=who):
+            return Listen("voice.is_this", _p(partner=partner(h, who)))
     raise IllegalMove(f"no question for {type(phase).__name__}")
 
 
@@ -155,6 +175,9 @@ def _phase_key(phase: Phase) -> str:
         Closing: "closing",
         Paused: "paused",
         ConfirmForget: "forget",
+        OfferReminder: "reminder",
+        CheckingIn: "checkin",
+        ConfirmVoice: "voice",
     }[type(phase)]
 
 
@@ -202,7 +225,14 @@ def finish_evening(h: Household, e: Evening) -> Household:
         talk=(hist.talk[0] + e.talk[0], hist.talk[1] + e.talk[1]),
     )
     comfort = max(1, min(3, h.comfort + max(-1, min(1, e.shift))))
-    return replace(h, history=history, next_first=1 - e.first, comfort=comfort)
+    return replace(
+        h,
+        history=history,
+        next_first=1 - e.first,
+        comfort=comfort,
+        focus="",
+        focus_reflection="",
+    )
 
 
 def _begin_evening(
@@ -213,7 +243,14 @@ def _begin_evening(
     length = h.length
     if favourites:
         length = min(length, sum(1 for pid in h.history.favourites if pid in ctx.deck))
-    e = Evening(started_at=ctx.now, length=length, first=h.next_first, favourites=favourites)
+    e = Evening(
+        started_at=ctx.now,
+        length=length,
+        first=h.next_first,
+        favourites=favourites,
+        focus="" if favourites else h.focus,
+        reflection="" if favourites else h.focus_reflection,
+    )
     key = "scene.first" if h.history.evenings < SCENE_SHORT_AFTER else "scene.short"
     intro: Effects = (Say("favourites.start"),) if favourites else ()
     number = h.history.evenings + 1
@@ -237,6 +274,7 @@ def _choose(h: Household, e: Evening, ctx: Ctx) -> str | None:
         seen=h.history.seen,
         avoid_theme=last.theme if last else None,
         rng=ctx.rng(),
+        focus=e.focus,
     )
 
 
@@ -248,7 +286,7 @@ def _ask_prompt(h: Household, e: Evening, ctx: Ctx, lead: Effects = ()) -> Outco
         return _begin_closing(h, e, ctx, lead)
     e = replace(e, asked=e.asked + (pid,))
     speaker = e.speaker(0)
-    intro: list[Effect] = [Say("turn.first", _p(speaker=partner(h, speaker)))]
+    intro: list[Effect] = [Say("turn.first", _p(speaker=addressed(h, speaker, ctx)))]
     if len(e.asked) == 1 and not e.skipped:
         intro.append(Say("coach.listener", _p(listener=partner(h, 1 - speaker))))
     game = Game(h, Answering(e, 0, ctx.now))
@@ -265,6 +303,8 @@ def _reflection_kind(e: Evening, turn: int, ctx: Ctx) -> str | None:
     index = len(e.asked) - 1
     if index % 2 or turn != (index // 2) % 2:
         return None
+    if e.reflection:
+        return e.reflection
     card = ctx.deck.get(e.current)
     return card.reflection if card else None
 
@@ -298,7 +338,7 @@ def _after_answer(h: Household, e: Evening, turn: int, ctx: Ctx, lead: Effects =
         game = Game(h, Answering(e, 1, ctx.now))
         return game, (
             *lead,
-            Say("turn.second", _p(speaker=partner(h, e.speaker(1)))),
+            Say("turn.second", _p(speaker=addressed(h, e.speaker(1), ctx))),
             AskPrompt(e.current),
             Pause(h.pause_seconds),
             question(game),
@@ -337,6 +377,9 @@ def _summary(h_before: Household, e: Evening, ctx: Ctx) -> Outcome:
                 Say("summary.uneven", _p(more=partner(h, more), less=partner(h, 1 - more)))
             )
     effects.append(Say("summary.count", _p(count=h.history.evenings)))
+    if h.reminder == "unasked":
+        game = Game(h, OfferReminder())
+        return game, (*effects, question(game))
     effects.append(Say("summary.goodbye", _p(a=partner(h, 0), b=partner(h, 1))))
     effects.append(End())
     return Game(h, Ready()), tuple(effects)
@@ -409,9 +452,37 @@ def launch_new(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
 def launch_ready(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
     h = game.household
     n = h.history.evenings
+    game = Game(h, Ready())
+    who = h.voice_of(ctx.person)
+    if who is not None:
+        names = _p(partner=addressed(h, who, ctx), other=partner(h, 1 - who), count=n)
+        return game, (Say("welcome.voice", names), Listen("ready.question"))
     names = _p(a=partner(h, 0), b=partner(h, 1), count=n)
     greeting = Say("welcome.back_count" if n else "welcome.back", names)
     return game, (greeting, Listen("ready.question"))
+
+
+def with_voice_check(action: Action) -> Action:
+    """On opening the skill, a recognised voice not yet linked to a partner is asked about
+    once the greeting is said: "Is this {name}?"."""
+
+    def launch(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
+        nxt, effects = action(game, event, ctx)
+        h = nxt.household
+        known = "" not in h.names or h.history.evenings > 0
+        if (
+            not ctx.person
+            or not known
+            or h.voice_of(ctx.person) is not None
+            or "" not in h.voices
+            or not effects
+            or not isinstance(effects[-1], Listen)
+        ):
+            return nxt, effects
+        asking = Game(h, ConfirmVoice(ctx.person, h.voices.index(""), nxt.phase))
+        return asking, (*effects[:-1], question(asking))
+
+    return launch
 
 
 def launch_evening(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
@@ -715,6 +786,132 @@ def _first_prompt_pending(game: Game, event: ev.Event, ctx: Ctx) -> bool:
     return isinstance(game.phase, Answering) and game.phase.turn == 0
 
 
+# --- recognised voices, check-in, reminder --------------------------------------------------
+
+
+def voice_yes(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
+    phase = game.phase
+    assert isinstance(phase, ConfirmVoice)
+    h = game.household
+    voices = (phase.person, h.voices[1]) if phase.partner == 0 else (h.voices[0], phase.person)
+    h = replace(h, voices=voices)
+    nxt = Game(h, phase.then)
+    who = Partner(phase.partner, h.names[phase.partner], voice=True)
+    return nxt, (Say("voice.linked", _p(partner=who)), question(nxt))
+
+
+def voice_no(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
+    phase = game.phase
+    assert isinstance(phase, ConfirmVoice)
+    h = game.household
+    other = 1 - phase.partner
+    if phase.partner == h.voices.index("") and h.voices[other] == "":
+        asking = Game(h, replace(phase, partner=other))
+        return asking, (question(asking),)
+    nxt = Game(h, phase.then)
+    return nxt, (Say("voice.skip"), question(nxt))
+
+
+def voice_pass(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
+    """Anything but yes or no: leave the question and let the game take the event."""
+    assert isinstance(game.phase, ConfirmVoice)
+    return step(Game(game.household, game.phase.then), event, ctx)
+
+
+def my_turn(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
+    phase = game.phase
+    assert isinstance(phase, Answering)
+    h, e = game.household, phase.evening
+    who = h.voice_of(ctx.person)
+    if who is None:
+        return game, (Say("turn.unknown_voice"), question(game))
+    me = addressed(h, who, ctx)
+    if e.speaker(phase.turn) == who:
+        return game, (Say("turn.already", _p(speaker=me)), question(game))
+    if phase.turn == 1:
+        return game, (Say("turn.answered", _p(speaker=me)), question(game))
+    index = len(e.asked) - 1
+    nxt = Game(h, Answering(replace(e, first=(who - index) % 2), 0, ctx.now))
+    return nxt, (
+        Say("turn.mine", _p(speaker=me)),
+        AskPrompt(e.current),
+        Pause(h.pause_seconds),
+        question(nxt),
+    )
+
+
+# (answer that points somewhere, theme, reflection) for each check-in question, in order.
+CHECKIN: tuple[tuple[bool, str, str], ...] = (
+    (False, "inner_world", "say_back"),  # do you feel heard and understood? no
+    (True, "curiosity", "follow_up"),  # has your talk been mostly logistics? yes
+    (True, "being_known", "say_back"),  # playing the part more than living it? yes
+    (True, "making_space", "follow_up"),  # does closeness flow one way? yes
+    (True, "going_first", "say_back"),  # lonely even together? yes
+)
+CHECKIN_CALM = ("play", "celebrate")
+
+
+def checkin_start(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
+    nxt = Game(game.household, CheckingIn(0, "", ""))
+    return nxt, (Say("checkin.intro"), question(nxt))
+
+
+def checkin_answer(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
+    """Fold one yes/no into the choice; the answer itself is never kept or said back."""
+    phase = game.phase
+    assert isinstance(phase, CheckingIn)
+    points, theme, reflection = CHECKIN[phase.index]
+    if not phase.theme and isinstance(event, ev.Yes) == points:
+        phase = replace(phase, theme=theme, reflection=reflection)
+    if phase.index + 1 < len(CHECKIN):
+        nxt = Game(game.household, replace(phase, index=phase.index + 1))
+        return nxt, (question(nxt),)
+    theme, reflection = (phase.theme, phase.reflection) if phase.theme else CHECKIN_CALM
+    h = replace(game.household, focus=theme, focus_reflection=reflection)
+    nxt = Game(h, Ready())
+    return nxt, (Say("checkin.done", _p(theme=Theme(theme))), question(nxt))
+
+
+def checkin_other(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
+    return game, (Say("checkin.yes_no"), question(game))
+
+
+def to_ready(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
+    """Leave a side conversation (check-in, reminder offer) and treat the event from Ready."""
+    return step(Game(game.household, Ready()), event, ctx)
+
+
+def later(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
+    return game, (Say("checkin.later"), question(game))
+
+
+def reminder_yes(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
+    h = replace(game.household, reminder="set")
+    return Game(h, Ready()), (
+        SetReminder(DAY),
+        Say("summary.goodbye", _p(a=partner(h, 0), b=partner(h, 1))),
+        End(),
+    )
+
+
+def reminder_no(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
+    h = replace(game.household, reminder="declined")
+    return Game(h, Ready()), (
+        Say("reminder.declined"),
+        Say("summary.goodbye", _p(a=partner(h, 0), b=partner(h, 1))),
+        End(),
+    )
+
+
+def reminder_consent(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
+    assert isinstance(event, ev.ReminderConsent)
+    if event.granted:
+        h = replace(game.household, reminder="set")
+        return Game(h, game.phase), (SetReminder(DAY), End())
+    h = replace(game.household, reminder="declined")
+    return Game(h, game.phase), (Say("reminder.no_permission"), End())
+
+
 # --- the table -----------------------------------------------------------------------------
 
 ANY_PHASE: tuple[type, ...] = (
@@ -726,12 +923,33 @@ ANY_PHASE: tuple[type, ...] = (
     Closing,
     Paused,
     ConfirmForget,
+    OfferReminder,
+    CheckingIn,
+    ConfirmVoice,
 )
 IN_EVENING: tuple[type, ...] = EVENING_PHASES
 TALKING: tuple[type, ...] = (Answering, Reflecting, Closing)
 GO = (ev.Next, ev.Yes)
 
 RULES: tuple[Rule, ...] = (
+    # Alexa's answer to the reminders permission request, whatever the phase.
+    Rule(ANY_PHASE, (ev.ReminderConsent,), reminder_consent),
+    # A recognised voice: "Is this Sam?" Anything but yes or no goes on to the game.
+    Rule((ConfirmVoice,), (ev.Yes,), voice_yes),
+    Rule((ConfirmVoice,), (ev.No,), voice_no),
+    Rule((ConfirmVoice,), (ev.Help,), help_),
+    Rule((ConfirmVoice,), (ev.Event,), voice_pass),  # type: ignore[arg-type]
+    # The check-in: five yes/no reflections answered together.
+    Rule((CheckingIn,), (ev.Yes, ev.No), checkin_answer),
+    Rule((CheckingIn,), (ev.Help,), help_),
+    Rule((CheckingIn,), (ev.Repeat,), repeat),
+    Rule((CheckingIn,), (ev.Stop, ev.SessionEnded, ev.Launch, ev.StartEvening), to_ready),
+    Rule((CheckingIn,), (ev.Event,), checkin_other),  # type: ignore[arg-type]
+    # After the evening: "Want me to remind you tomorrow at this time?"
+    Rule((OfferReminder,), (ev.Yes,), reminder_yes),
+    Rule((OfferReminder,), (ev.No, ev.Next, ev.Skip), reminder_no),
+    Rule((OfferReminder,), (ev.Help,), help_),
+    Rule((OfferReminder,), (ev.Event,), to_ready),  # type: ignore[arg-type]
     # Forgetting waits for a clear yes or no; leaving deletes nothing.
     Rule((ConfirmForget,), (ev.Yes,), forget_yes),
     Rule((ConfirmForget,), (ev.No,), forget_no),
@@ -741,8 +959,8 @@ RULES: tuple[Rule, ...] = (
     Rule((ConfirmForget,), (ev.Event,), not_now),  # type: ignore[arg-type]
     # Opening the skill.
     Rule((AskingName,), (ev.Launch,), launch_new),
-    Rule((Ready,), (ev.Launch,), launch_ready),
-    Rule((*IN_EVENING, Paused), (ev.Launch,), launch_evening),
+    Rule((Ready,), (ev.Launch,), with_voice_check(launch_ready)),
+    Rule((*IN_EVENING, Paused), (ev.Launch,), with_voice_check(launch_evening)),
     # Names.
     Rule((AskingName,), (ev.GiveName,), give_name),
     Rule((AskingName,), (ev.Skip,), skip_name),
@@ -755,6 +973,7 @@ RULES: tuple[Rule, ...] = (
     # Between evenings.
     Rule((Ready,), (ev.Yes, ev.Next, ev.StartEvening, ev.StartOver), start_evening),
     Rule((Ready,), (ev.PlayFavourites,), play_favourites),
+    Rule((Ready,), (ev.CheckIn,), checkin_start),
     Rule((Ready,), (ev.No,), decline),
     # An evening starting.
     Rule((Scene,), (ev.Yes, ev.Next, ev.Skip), scene_go),
@@ -762,6 +981,7 @@ RULES: tuple[Rule, ...] = (
     # Answering a prompt, reflecting, closing.
     Rule((Answering,), GO, answer_next),
     Rule((Answering,), (ev.Skip,), skip_prompt),
+    Rule((Answering,), (ev.MyTurn,), my_turn),
     Rule((Reflecting,), (*GO, ev.Skip), reflect_next),
     Rule((Closing,), GO, closing_next),
     Rule((Closing,), (ev.Skip,), skip_closing),
@@ -776,6 +996,7 @@ RULES: tuple[Rule, ...] = (
     Rule((*IN_EVENING, Paused), (ev.StartOver,), start_over_evening),
     Rule((Paused,), (ev.PlayFavourites,), play_favourites),
     Rule(IN_EVENING, (ev.PlayFavourites, ev.StartEvening), favourites_later),
+    Rule((*IN_EVENING, Paused), (ev.CheckIn,), later),
     Rule((Ready, *IN_EVENING), (ev.Lighter, ev.Deeper), move_depth),
     Rule((*IN_EVENING, Paused), (ev.SaveFavourite,), save_favourite),
     Rule((Ready,), (ev.SaveFavourite,), save_favourite),

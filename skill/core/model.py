@@ -15,6 +15,7 @@ LENGTHS = {"quick": 3, "standard": 5, "long": 8}
 LENGTH_DEFAULT = LENGTHS["standard"]
 NAME_MAX = 40
 MAX_EVENING_DAYS = 62  # enough to answer "evenings this month"
+REMINDER_STATES = ("unasked", "declined", "set")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,16 @@ class Household:
     comfort: int = 1  # depth the next evening starts at (1 light, 2 personal, 3 deep)
     taught_reentry: bool = False
     history: History = field(default_factory=History)
+    reminder: str = "unasked"  # the nightly-reminder offer: unasked, declined or set
+    focus: str = ""  # theme the last check-in chose for the next evening ("" none)
+    focus_reflection: str = ""  # reflection style the check-in chose ("" the prompt's own)
+    voices: tuple[str, str] = ("", "")  # hashed voice-profile ids per partner ("" unknown)
+
+    def voice_of(self, person: str) -> int | None:
+        """The partner whose recognised voice this is, if known."""
+        if person and person in self.voices:
+            return self.voices.index(person)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,8 @@ class Evening:
     shift: int = 0  # "lighter please" / "go deeper" moves, net
     talk: tuple[int, int] = (0, 0)  # seconds per partner tonight
     favourites: bool = False  # an evening drawn from the couple's favourites
+    focus: str = ""  # tonight's theme, chosen by a check-in ("" any)
+    reflection: str = ""  # tonight's reflection style, chosen by a check-in ("" the prompt's)
 
     @property
     def current(self) -> str:
@@ -125,6 +138,31 @@ class Paused:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferReminder:
+    """The evening is over; asked "Want me to remind you tomorrow at this time?"."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckingIn:
+    """A check-in: five yes/no reflections. Only the choice they lead to is kept, never the
+    answers: ``theme`` and ``reflection`` are "" until an answer points somewhere."""
+
+    index: int
+    theme: str
+    reflection: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmVoice:
+    """A recognised voice not yet linked: asked "Is this {name}?" for ``partner``.
+    ``person`` is the hashed voice-profile id; ``then`` is where the game goes next."""
+
+    person: str
+    partner: int
+    then: Phase
+
+
+@dataclass(frozen=True, slots=True)
 class ConfirmForget:
     """Asked "Shall I forget everything about you?"; ``back`` is the phase if they say no."""
 
@@ -132,7 +170,19 @@ class ConfirmForget:
 
 
 EveningPhase = Scene | Answering | Reflecting | Closing
-Phase = Ready | AskingName | Scene | Answering | Reflecting | Closing | Paused | ConfirmForget
+Phase = (
+    Ready
+    | AskingName
+    | Scene
+    | Answering
+    | Reflecting
+    | Closing
+    | Paused
+    | ConfirmForget
+    | OfferReminder
+    | CheckingIn
+    | ConfirmVoice
+)
 EVENING_PHASES = (Scene, Answering, Reflecting, Closing)
 
 

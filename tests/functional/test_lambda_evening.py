@@ -29,6 +29,14 @@ def play_to_end(echo: Echo, talk: int = 70) -> list[Reply]:
             return replies
 
 
+def play_to_end_again(echo: Echo) -> list[Reply]:
+    """A second evening: once the reminder offer was answered, it is not made again."""
+    echo.launch()
+    echo.intent("AMAZON.YesIntent")
+    echo.intent("AMAZON.YesIntent")
+    return play_to_end(echo)
+
+
 def test_launch_welcomes_and_asks_for_names(echo: Echo) -> None:
     reply = echo.launch()
     assert reply.open
@@ -46,11 +54,13 @@ def test_a_whole_evening_by_name(echo: Echo) -> None:
     assert first.pause_seconds == 60
     assert first.ssml.count('<audio src="soundbank://') == 1
     replies = play_to_end(echo)
-    last = replies[-1]
-    assert not last.open and last.reprompt is None
-    assert "minutes" in last.text and "1 evening together" in last.text
+    summary, last = replies[-2], replies[-1]
+    assert "minutes" in summary.text and "1 evening together" in summary.text
+    assert summary.open and summary.text.endswith("Want me to remind you tomorrow at this time?")
+    assert not last.open and last.reprompt is None, "next at the offer: no reminder, goodbye"
     assert any("one thing you heard" in r.text for r in replies), "closing appreciation step"
     prompts_said = [r for r in replies if r.pause_seconds >= 60]
+    assert "remind" not in "".join(r.text for r in play_to_end_again(echo))
     assert len(prompts_said) == 9, "five prompts, both partners each, the first already asked"
 
 

@@ -18,6 +18,7 @@ from skill.core.model import (
     AskingName,
     Closing,
     ConfirmForget,
+    OfferReminder,
     Paused,
     Ready,
     Reflecting,
@@ -288,13 +289,22 @@ def test_evening_ends_with_closing_then_summary_and_history() -> None:
     p(ev.StartEvening(3))
     p(ev.Yes())
     phases = []
-    while not isinstance(p.game.phase, Ready):
+    while not isinstance(p.game.phase, OfferReminder):
         effects = p(ev.Next(), after=90)
         phases.append(type(p.game.phase))
     assert Closing in phases
-    assert isinstance(effects[-1], End)
-    keys = [e.key for e in effects if isinstance(e, Say)]
+    keys = [e.key for e in effects if isinstance(e, Say | Listen)]
     assert keys[0] == "summary.minutes" and "summary.count" in keys
+    assert keys[-1] == "reminder.offer", "the first evening offers a nightly reminder"
+    effects = p(ev.Next())  # not a yes: no reminder, good night
+    assert isinstance(p.game.phase, Ready) and isinstance(effects[-1], End)
+    assert p.game.household.reminder == "declined"
+    later = Player(p.game, now=p.now)
+    later(ev.StartEvening(3))
+    later(ev.Yes())
+    while not isinstance(later.game.phase, Ready):
+        effects = later(ev.Next(), after=90)
+    assert isinstance(effects[-1], End), "evenings end with the summary once the offer is answered"
     hist = p.game.household.history
     assert hist.evenings == 1 and len(hist.seen) == 3
     assert p.game.household.length == 3  # the chosen length is remembered

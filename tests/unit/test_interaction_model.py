@@ -41,6 +41,8 @@ EXPECTED_INTENTS = frozenset(
         "StatsIntent",
         "ChangeNamesIntent",
         "ForgetUsIntent",
+        "CheckInIntent",
+        "MyTurnIntent",
         "AMAZON.YesIntent",
         "AMAZON.NoIntent",
         "AMAZON.RepeatIntent",

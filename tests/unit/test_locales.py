@@ -414,10 +414,10 @@ def test_a_whole_german_evening_ends_with_a_german_summary(lambda_app: ModuleTyp
         replies.append(reply)
         if not reply.open:
             break
-    last = replies[-1]
+    summary, last = replies[-2], replies[-1]
     assert not last.open
-    assert "Damit habt ihr 1 Abend zu zweit verbracht." in last.text
-    assert "Minute" in last.text
+    assert "Damit habt ihr 1 Abend zu zweit verbracht." in summary.text
+    assert "Minute" in summary.text
     assert any("von Alex gehört" in r.text or "von Sam gehört" in r.text for r in replies)
     assert not ENGLISH_WORDS.search(said(replies))
 
