@@ -645,14 +645,15 @@ def move_depth(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
         return nxt, (Say(f"depth.{word}_next"), question(nxt))
     assert isinstance(phase, EVENING_PHASES)
     e = phase.evening
-    shift = e.shift + delta
-    if (
-        abs(shift) > MAX_SHIFT
-        or not 1 <= target_depth(h.comfort, 0, 1, shift) + (2 if delta > 0 else 0) <= 5
+    now_asking = isinstance(phase, Answering) and phase.turn == 0
+    index = len(e.asked) - 1 if now_asking else len(e.asked)  # the prompt the move affects
+    shift = max(-MAX_SHIFT, min(MAX_SHIFT, e.shift + delta))
+    if target_depth(h.comfort, index, e.length, shift) == target_depth(
+        h.comfort, index, e.length, e.shift
     ):
         return game, (Say(f"depth.{word}_limit"), question(game))
     e = replace(e, shift=shift)
-    if isinstance(phase, Answering) and phase.turn == 0:
+    if now_asking:
         return _swap_prompt(h, e, ctx, (Say(f"depth.{word}_now"),))
     nxt = Game(h, replace(phase, evening=e))
     return nxt, (Say(f"depth.{word}_next"), question(nxt))

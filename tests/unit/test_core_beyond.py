@@ -272,3 +272,17 @@ def test_its_my_turn_without_a_known_voice_keeps_the_order() -> None:
     before = p.game
     effects = p(ev.MyTurn())
     assert "turn.unknown_voice" in keys(effects) and p.game == before
+
+
+def test_lighter_at_the_lightest_depth_says_so_and_changes_nothing() -> None:
+    p = Player()
+    p.names()
+    p(ev.Yes())
+    p(ev.Yes())  # the first prompt is at depth 1
+    before = p.game
+    effects = p(ev.Lighter())
+    assert "depth.lighter_limit" in keys(effects) and p.game == before
+    p(ev.Deeper())
+    p(ev.Deeper())
+    effects = p(ev.Deeper())  # 1 + 2 = 3: as deep as it goes
+    assert "depth.deeper_limit" in keys(effects)
