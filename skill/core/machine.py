@@ -30,6 +30,7 @@ from .effects import (
 )
 from .model import (
     EVENING_PHASES,
+    LENGTHS,
     MAX_EVENING_DAYS,
     Answering,
     AskingName,
@@ -526,7 +527,7 @@ def name_missed(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
 
 def start_evening(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
     h = game.household
-    if isinstance(event, ev.StartEvening) and event.length is not None:
+    if isinstance(event, ev.StartEvening) and event.length in LENGTHS.values():
         h = replace(h, length=event.length)
     lead: Effects = ()
     if isinstance(game.phase, Paused):

@@ -286,3 +286,12 @@ def test_lighter_at_the_lightest_depth_says_so_and_changes_nothing() -> None:
     p(ev.Deeper())
     effects = p(ev.Deeper())  # 1 + 2 = 3: as deep as it goes
     assert "depth.deeper_limit" in keys(effects)
+
+
+def test_an_evening_length_outside_the_three_kinds_is_ignored() -> None:
+    for bad in (0, -1, 4, 99):
+        p = Player()
+        p.names()
+        p(ev.StartEvening(bad))
+        assert p.game.household.length == 5
+        assert decode(encode(p.game)) == p.game
