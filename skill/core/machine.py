@@ -527,9 +527,9 @@ def name_missed(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
 
 def start_evening(game: Game, event: ev.Event, ctx: Ctx) -> Outcome:
     h = game.household
-    if isinstance(event, ev.StartEvening) and event.length is not None:
-        if event.length in LENGTHS.values():
-            h = replace(h, length=event.length)
+    length = event.length if isinstance(event, ev.StartEvening) else None
+    if length is not None and length in LENGTHS.values():
+        h = replace(h, length=length)
     lead: Effects = ()
     if isinstance(game.phase, Paused):
         h = finish_evening(h, game.phase.was.evening)
