@@ -116,6 +116,18 @@ class Device:
         envelope.pop("session", None)
         return envelope
 
+    def connections_response(self, name: str, status: str, token: str, now: float) -> dict:
+        """Alexa's answer to a skill's Connections.SendRequest (e.g. the reminders "AskFor"),
+        in the session that asked."""
+        request = {
+            "type": "Connections.Response",
+            "name": name,
+            "status": {"code": "200", "message": "OK"},
+            "payload": {"status": status, "isCardThrown": "false"},
+            "token": token,
+        }
+        return self._base(request, now, new_session=self.session_id is None)
+
     def receive(self, response: dict[str, Any]) -> None:
         """Keep the session's attributes, or forget the session if the skill closed it."""
         self.attributes = dict(response.get("sessionAttributes") or {})

@@ -46,6 +46,14 @@ def colour_wanted(stream: TextIO) -> bool:
     )
 
 
+def _ask_for(response: dict[str, Any]) -> str | None:
+    """The token of a Connections.SendRequest "AskFor" directive in a response, if any."""
+    for directive in (response.get("response") or {}).get("directives") or []:
+        if directive.get("type") == "Connections.SendRequest" and directive.get("name") == "AskFor":
+            return str(directive.get("token") or "")
+    return None
+
+
 class Terminal:
     def __init__(
         self,
@@ -208,6 +216,18 @@ class Terminal:
 
     def send(self, envelope: dict[str, Any]) -> dict[str, Any]:
         response = self.app.handle(envelope)
+        ask = _ask_for(response)
+        if ask is None:
+            self.device.receive(response)
+            return response
+        # The skill asked Alexa for a permission. A real Echo would ask the couple; this one
+        # has no reminders service to grant, so it answers as a person saying no would.
+        if (response.get("response") or {}).get("outputSpeech"):
+            self.show(response)
+        self.emit("  (Alexa would ask you now to allow reminders; a terminal Echo has no")
+        self.emit("   reminders service, so it answers no.)")
+        answer = self.device.connections_response("AskFor", "DENIED", ask, self.now())
+        response = self.app.handle(answer)
         self.device.receive(response)
         return response
 

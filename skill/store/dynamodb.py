@@ -1,4 +1,4 @@
-"""The AWS store: our own small boto3 adapter on one DynamoDB table (see template.yaml).
+"""The AWS store: our own small DynamoDB adapter on one table (see template.yaml).
 
 Items (one partition per household, ``pk = "household#<id>"``)::
 
@@ -29,18 +29,24 @@ go in one TransactWriteItems (governed by the PutItem/DeleteItem permissions, no
 action). A small per-household cache of the last ``(version, hk)`` seen only picks which of
 the two writes to try first.
 
-Nothing happens at import; the client is created on first use. Driver errors become
-StoreError (``from exc``). Neither names nor household ids are logged or put in messages.
+Nothing happens at import; the client is created on first use: on Lambda (credentials,
+region and endpoint from the environment) our ``WireClient`` below, which speaks DynamoDB's
+JSON protocol with SigV4 itself and raises botocore's exception types; anywhere else a
+botocore client. Driver errors become StoreError (``from exc``). Neither names nor household
+ids are logged or put in messages.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import os
+import re
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -57,6 +63,14 @@ PERIOD_SECONDS = 30 * 86_400  # the history item is rewritten at least once per 
 NO_HISTORY = "0"  # hk of an empty history: no history item is needed
 PROGRESS, HISTORY = "progress", "history"
 CACHE_SIZE = 1024
+# One attempt, no SDK retry: a conditional write whose answer was lost may have landed, and a
+# blind retry then fails its condition and looks like another device's write (the turn would
+# be applied twice). A failed write is the service's to handle (kept in the session, written
+# by the next request). Worst case per call: 1.7 s; the service starts no call after 2.5 s
+# into a request, so every answer leaves within about 4.5 s, well inside Alexa's 8 s.
+CONNECT_TIMEOUT_S = 0.5
+READ_TIMEOUT_S = 1.2
+MAX_ATTEMPTS = 1
 
 # Short JSON keys for the stored documents (codec key -> stored key). Keys not listed are
 # stored as they are; a codec key that would read back as another one is refused.
@@ -140,6 +154,14 @@ def _history_expires_at(key: str) -> int:
 _EMPTY_HISTORY = encode_history(History())
 
 
+def _errors() -> Any:
+    """botocore's exception types, imported only while an error is handled: a call that
+    succeeds does not need them (a few ms of a cold start)."""
+    import botocore.exceptions
+
+    return botocore.exceptions
+
+
 def _code(exc: Exception) -> str:
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
@@ -168,7 +190,7 @@ class DynamoDbStore:
     # --- driver ---------------------------------------------------------------------------
 
     def _dynamodb(self) -> Any:
-        """The boto3 DynamoDB client, created on first use (never at import)."""
+        """The DynamoDB client, created on first use (never at import)."""
         if self._client is None:
             with self._lock:
                 if self._client is None:
@@ -176,18 +198,29 @@ class DynamoDbStore:
         return self._client
 
     def _make_client(self) -> Any:
-        import boto3
+        """Where the environment is what Lambda provides, our WireClient (no botocore client:
+        most of a cold start otherwise); anywhere else a botocore client (boto3 adds nothing
+        to a low-level client and costs another import)."""
+        wire = WireClient.from_environment(
+            self.endpoint_url,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            read_timeout=READ_TIMEOUT_S,
+            max_attempts=MAX_ATTEMPTS,
+        )
+        if wire is not None:
+            return wire
         from botocore.config import Config
         from botocore.exceptions import BotoCoreError
+        from botocore.session import Session
 
         config = Config(
-            connect_timeout=1,
-            read_timeout=2,
-            retries={"mode": "standard", "total_max_attempts": 2},
+            connect_timeout=CONNECT_TIMEOUT_S,
+            read_timeout=READ_TIMEOUT_S,
+            retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         )
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
         try:
-            return boto3.session.Session().client(
+            return Session().create_client(
                 "dynamodb", region_name=region, endpoint_url=self.endpoint_url, config=config
             )
         except BotoCoreError as exc:
@@ -195,32 +228,28 @@ class DynamoDbStore:
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
         """One DynamoDB call; driver errors become StoreError (ClientError kept as cause)."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
             return getattr(self._dynamodb(), operation)(TableName=self.table_name, **kwargs)
-        except ClientError as exc:
+        except _errors().ClientError as exc:
             if _code(exc) == "ConditionalCheckFailedException":
                 raise  # the caller decides
             raise StoreError(f"DynamoDB {operation} failed: {_code(exc) or 'error'}") from exc
-        except BotoCoreError as exc:  # its text may quote parameters: the type name only
+        except _errors().BotoCoreError as exc:  # its text may quote parameters: the type only
             raise StoreError(f"DynamoDB {operation} failed: {type(exc).__name__}") from exc
 
     def _transact(self, items: list[dict[str, Any]]) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         for item in items:
             next(iter(item.values()))["TableName"] = self.table_name
         try:
             self._dynamodb().transact_write_items(TransactItems=items)
-        except ClientError as exc:
+        except _errors().ClientError as exc:
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
             if _code(exc) == "TransactionCanceledException" and (
                 "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons
             ):
                 raise ConcurrentUpdate("household changed while writing") from exc
             raise StoreError(f"DynamoDB transact_write_items failed: {_code(exc)}") from exc
-        except BotoCoreError as exc:
+        except _errors().BotoCoreError as exc:
             raise StoreError(f"DynamoDB transact_write_items failed: {type(exc).__name__}") from exc
 
     # --- cache ----------------------------------------------------------------------------
@@ -300,8 +329,6 @@ class DynamoDbStore:
         return Stored(game, version)
 
     def save(self, household_id: str, game: Game, expected_version: int | None) -> int:
-        from botocore.exceptions import ClientError
-
         now = self._now()
         doc = encode(game)
         history_doc = doc.pop("history")
@@ -337,7 +364,7 @@ class DynamoDbStore:
                 self._call(
                     "put_item", Item=progress, ReturnValuesOnConditionCheckFailure="ALL_OLD", **fast
                 )
-            except ClientError as exc:
+            except _errors().ClientError as exc:
                 old = exc.response.get("Item")
                 if expected_version is None or old is None or _version(old) != expected_version:
                     self._forget(household_id)
@@ -395,3 +422,332 @@ def _version(item: dict[str, Any]) -> int | None:
         return int(number) if isinstance(number, str) else None
     except ValueError:
         return None
+
+
+# --- the wire client --------------------------------------------------------------------------
+
+_TARGETS = {"query": "Query", "put_item": "PutItem", "transact_write_items": "TransactWriteItems"}
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+_OTHER_PARTITIONS = ("cn-", "us-iso", "eu-iso")  # endpoints outside amazonaws.com
+_IDLE_REUSE_S = 50.0  # an idle connection older than this is closed, not reused
+# What botocore's "standard" retry mode retries (besides connection errors and checksums).
+_RETRYABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TransactionInProgressException",
+        "LimitExceededException",
+        "Throttling",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestThrottled",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+        "InternalServerError",
+    }
+)
+_RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+
+
+def _retryable(exc: Exception) -> bool:
+    """Would botocore's standard retry mode try this call again?"""
+    errors = _errors()
+    if isinstance(exc, errors.ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return _code(exc) in _RETRYABLE_CODES or status in _RETRYABLE_STATUS
+    return isinstance(
+        exc,
+        (
+            errors.ConnectTimeoutError,
+            errors.ReadTimeoutError,
+            errors.EndpointConnectionError,
+            errors.ConnectionClosedError,
+            errors.ChecksumError,
+        ),
+    )
+
+
+class WireClient:
+    """The three DynamoDB calls the store makes, without botocore's machinery: each is one
+    JSON POST signed with Signature Version 4 (``hmac``), over a small pool of keep-alive
+    ``http.client`` connections.
+
+    Why: on a cold start, importing boto3 and building its client took ~170 ms of the ~320 ms
+    a fresh Lambda process needed to answer its first request; on a warm one botocore spends
+    a few hundred microseconds per call outside the wire (parameter validation, endpoint
+    rules, events). See tests/bench/bench_lambda.py.
+
+    It is used only where it behaves as botocore does: credentials, region and endpoint all
+    from the environment, as AWS Lambda provides them, no profile and no AWS config file
+    (``from_environment`` returns None otherwise, and the store makes a botocore client).
+    Its answers are botocore's low-level ones (the same dicts; binary values stay base64,
+    which this store never uses), and its errors are botocore's own types: ``ClientError``
+    with the same ``response`` (``Item``, ``CancellationReasons``), ``ConnectTimeoutError``,
+    ``ReadTimeoutError``, ``EndpointConnectionError``, ``ConnectionClosedError``,
+    ``ChecksumError`` (the ``x-amz-crc32`` of every answer is checked). Timeouts and attempts
+    are the store's (``CONNECT_TIMEOUT_S``, ``READ_TIMEOUT_S``, ``MAX_ATTEMPTS``); a retry,
+    when attempts allow one, follows botocore's standard mode (same errors, same backoff).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        region: str,
+        access_key: str,
+        secret_key: str,
+        token: str | None = None,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        max_attempts: int,
+        ca_bundle: str | None = None,
+    ) -> None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or "@" in parts.netloc:
+            raise ValueError("endpoint must be an http(s) URL with a host")
+        if parts.path not in {"", "/"} or parts.query or parts.fragment:
+            raise ValueError("endpoint must not have a path or query")
+        self.url = url
+        self._tls = parts.scheme == "https"
+        self._hostname = parts.hostname
+        self._port = parts.port or (443 if self._tls else 80)
+        default_port = parts.port is None or parts.port == (443 if self._tls else 80)
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        self._host = host if default_port else f"{host}:{parts.port}"
+        self._region = region
+        self._access_key = access_key
+        self._secret_key = secret_key
+        self._token = token or None
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._max_attempts = max(1, max_attempts)
+        self._ca_bundle = ca_bundle
+        self._tls_context: Any = None
+        self._keys: dict[str, bytes] = {}  # signing key per day
+        self._idle: list[tuple[Any, float]] = []  # (connection, idle since)
+        self._pool_lock = threading.Lock()
+
+    @classmethod
+    def from_environment(
+        cls,
+        endpoint_url: str | None,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        max_attempts: int,
+        env: Any = None,
+    ) -> WireClient | None:
+        """A client for the environment Lambda provides, or None where botocore would read
+        something this client does not (a profile, a config file, FIPS or dual-stack
+        endpoints, another partition's domain)."""
+        env = os.environ if env is None else env
+        key, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+        if not (key and secret and region) or not _REGION.fullmatch(region):
+            return None
+        config_file = env.get("AWS_CONFIG_FILE") or os.path.join(
+            env.get("HOME") or os.path.expanduser("~"), ".aws", "config"
+        )
+        if env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or os.path.exists(config_file):
+            return None
+        flags = ("AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT")
+        if any(env.get(flag, "").lower() == "true" for flag in flags):
+            return None
+        url = endpoint_url
+        if url is None and env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true":
+            url = env.get("AWS_ENDPOINT_URL_DYNAMODB") or env.get("AWS_ENDPOINT_URL") or None
+        if url is None:
+            if region.startswith(_OTHER_PARTITIONS):
+                return None
+            url = f"https://dynamodb.{region}.amazonaws.com"
+        try:
+            return cls(
+                url,
+                region,
+                key,
+                secret,
+                env.get("AWS_SESSION_TOKEN"),
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                max_attempts=max_attempts,
+                ca_bundle=env.get("AWS_CA_BUNDLE") or None,
+            )
+        except ValueError:
+            return None  # an endpoint botocore may understand: let it decide
+
+    # The client methods the store calls (botocore's names and keyword arguments).
+
+    def query(self, **params: Any) -> dict[str, Any]:
+        return self._call("query", params)
+
+    def put_item(self, **params: Any) -> dict[str, Any]:
+        return self._call("put_item", params)
+
+    def transact_write_items(self, **params: Any) -> dict[str, Any]:
+        return self._call("transact_write_items", params)
+
+    # ---
+
+    def _call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        target = _TARGETS[operation]
+        body = json.dumps(params, separators=(",", ":")).encode()
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                status, headers, data = self._exchange(self._sign(target, body), body)
+                return self._answer(target, status, headers, data, attempt)
+            except Exception as exc:
+                if attempt == self._max_attempts or not _retryable(exc):
+                    raise
+            import random
+
+            time.sleep(random.random() * min(20, 2 ** (attempt - 1)))  # botocore's backoff
+        raise AssertionError("unreachable")
+
+    def _sign(self, target: str, body: bytes) -> dict[str, str]:
+        """Signature Version 4 headers for a POST of ``body`` to ``/``."""
+        amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        day = amz_date[:8]
+        headers = {
+            "content-type": "application/x-amz-json-1.0",
+            "host": self._host,
+            "x-amz-date": amz_date,
+            "x-amz-target": f"DynamoDB_20120810.{target}",
+        }
+        if self._token is not None:
+            headers["x-amz-security-token"] = self._token
+        names = sorted(headers)
+        signed = ";".join(names)
+        lines = "".join(f"{name}:{headers[name]}\n" for name in names)
+        canonical = f"POST\n/\n\n{lines}\n{signed}\n{hashlib.sha256(body).hexdigest()}"
+        scope = f"{day}/{self._region}/dynamodb/aws4_request"
+        digest = hashlib.sha256(canonical.encode()).hexdigest()
+        text = f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{digest}"
+        key = self._keys.get(day)
+        if key is None:
+            key = f"AWS4{self._secret_key}".encode()
+            for part in (day, self._region, "dynamodb", "aws4_request"):
+                key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+            self._keys = {day: key}
+        signature = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+        headers["authorization"] = (
+            f"AWS4-HMAC-SHA256 Credential={self._access_key}/{scope}, "
+            f"SignedHeaders={signed}, Signature={signature}"
+        )
+        headers["user-agent"] = "connection-game"
+        return headers
+
+    def _answer(
+        self, target: str, status: int, headers: Any, data: bytes, attempt: int
+    ) -> dict[str, Any]:
+        meta = {
+            "RequestId": headers.get("x-amzn-requestid", ""),
+            "HTTPStatusCode": status,
+            "RetryAttempts": attempt - 1,
+        }
+        expected = headers.get("x-amz-crc32")
+        if expected is not None and str(zlib.crc32(data)) != expected.strip():
+            raise _errors().ChecksumError(
+                checksum_type="crc32", expected_checksum=expected, actual_checksum=zlib.crc32(data)
+            )
+        try:
+            doc = json.loads(data) if data else {}
+        except ValueError as exc:
+            if status < 300:
+                raise _errors().BotoCoreError() from exc
+            doc = {}
+        if not isinstance(doc, dict):
+            raise _errors().BotoCoreError()
+        if status < 300:
+            doc["ResponseMetadata"] = meta
+            return doc
+        code = str(doc.pop("__type", "")).rsplit("#", 1)[-1] or str(status)
+        message = doc.pop("message", None) or doc.pop("Message", None) or ""
+        error = doc | {"Error": {"Code": code, "Message": message}, "ResponseMetadata": meta}
+        raise _errors().ClientError(error, target)
+
+    def _exchange(self, headers: dict[str, str], body: bytes) -> tuple[int, Any, bytes]:
+        """One HTTP exchange: (status, headers, body). The wire, and nothing else."""
+        import http.client
+
+        connection = self._checkout() or self._connect()
+        try:
+            connection.request("POST", "/", body=body, headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+        except TimeoutError as exc:
+            connection.close()
+            raise _errors().ReadTimeoutError(endpoint_url=self.url) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            raise _errors().ConnectionClosedError(endpoint_url=self.url) from exc
+        if response.will_close:
+            connection.close()
+        else:
+            with self._pool_lock:
+                self._idle.append((connection, time.monotonic()))
+        return response.status, response.headers, data
+
+    def _checkout(self) -> Any:
+        """An idle connection that is still open (as urllib3 checks: not readable), or None."""
+        import select
+
+        while True:
+            with self._pool_lock:
+                if not self._idle:
+                    return None
+                connection, since = self._idle.pop()
+            sock = connection.sock
+            try:
+                fresh = time.monotonic() - since < _IDLE_REUSE_S
+                if fresh and sock is not None and not select.select([sock], [], [], 0)[0]:
+                    return connection
+            except (OSError, ValueError):
+                pass
+            connection.close()
+
+    def _connect(self) -> Any:
+        import http.client
+
+        connection: Any
+        if self._tls:
+            connection = http.client.HTTPSConnection(
+                self._hostname, self._port, timeout=self._connect_timeout, context=self._context()
+            )
+        else:
+            connection = http.client.HTTPConnection(
+                self._hostname, self._port, timeout=self._connect_timeout
+            )
+        try:
+            connection.connect()
+        except TimeoutError as exc:
+            connection.close()
+            raise _errors().ConnectTimeoutError(endpoint_url=self.url) from exc
+        except OSError as exc:  # refused, unreachable, DNS, TLS
+            connection.close()
+            raise _errors().EndpointConnectionError(endpoint_url=self.url) from exc
+        connection.sock.settimeout(self._read_timeout)
+        return connection
+
+    def _context(self) -> Any:
+        """TLS with certificate and host name checks: AWS_CA_BUNDLE if set, else the
+        system's trust store, else certifi's (botocore's own choice when installed)."""
+        if self._tls_context is None:
+            import ssl
+
+            cafile = self._ca_bundle
+            if cafile is None:
+                paths = ssl.get_default_verify_paths()
+                if not (paths.cafile or (paths.capath and os.listdir(paths.capath))):
+                    try:
+                        import certifi
+
+                        cafile = certifi.where()
+                    except ImportError:
+                        pass
+            self._tls_context = ssl.create_default_context(cafile=cafile)
+        return self._tls_context

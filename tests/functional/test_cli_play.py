@@ -85,3 +85,13 @@ def test_an_unusable_store_path_is_a_clear_error(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "connection-game: cannot open the game store" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_the_reminder_offer_gets_an_answer_on_a_terminal(tmp_path: Path) -> None:
+    db = tmp_path / "play.sqlite3"
+    script = ["Sam", "Alex", "start a quick evening", "yes"] + ["next"] * 9 + ["yes", "yes"]
+    out = run(["play", "--fast"], script, db)
+    assert out.returncode == 0, out.stderr
+    assert "Want me to remind you tomorrow at this time?" in out.stdout
+    assert "a terminal Echo has no reminders service, so it answers no" in out.stdout
+    assert "You can allow reminders for Connection Game in the Alexa app" in out.stdout

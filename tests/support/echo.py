@@ -23,6 +23,12 @@ START = dt.datetime(2026, 11, 24, 19, 30, tzinfo=dt.UTC)
 _BREAK = re.compile(r'<break time="(\d+(?:\.\d+)?)(ms|s)"/>')
 
 
+def parse_ssml(ssml: str) -> ET.Element:
+    """Parse SSML as Alexa does, with the alexa: prefix (``<alexa:name …/>``) declared."""
+    declared = ssml.replace("<speak>", '<speak xmlns:alexa="urn:alexa">', 1)
+    return ET.fromstring(declared)
+
+
 def fixture(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / f"{name}.json").read_text())
 
@@ -48,7 +54,7 @@ class Reply:
     def text(self) -> str:
         if not self.ssml:
             return ""
-        return " ".join("".join(ET.fromstring(self.ssml).itertext()).split())
+        return " ".join("".join(parse_ssml(self.ssml).itertext()).split())
 
     @property
     def open(self) -> bool:
@@ -65,7 +71,7 @@ def check_reply(reply: Reply) -> None:
     """Alexa's rules for a response: well-formed SSML, breaks <= 10 s, < 8,000 characters,
     <= 5 audio clips, and a question with a reprompt exactly when the session stays open."""
     if reply.ssml:
-        ET.fromstring(reply.ssml)  # raises on malformed SSML
+        parse_ssml(reply.ssml)  # raises on malformed SSML
         assert reply.ssml.startswith("<speak>") and reply.ssml.endswith("</speak>")
         assert len(reply.ssml) < 8000
         assert reply.ssml.count("<audio") <= 5
@@ -73,7 +79,7 @@ def check_reply(reply: Reply) -> None:
             assert float(amount) / (1000 if unit == "ms" else 1) <= 10
     if reply.open:
         assert reply.reprompt, "an open session needs a reprompt"
-        ET.fromstring(reply.reprompt)
+        parse_ssml(reply.reprompt)
         assert reply.text.rstrip().endswith("?"), f"open session without a question: {reply.text}"
     else:
         assert reply.reprompt is None, "a reprompt on a closing response"

@@ -693,7 +693,8 @@ def test_skill_manifest_shape(skill: dict[str, Any]) -> None:
     assert publishing["distributionMode"] == "PUBLIC"
     assert publishing["category"] in VALID_CATEGORIES
     assert publishing["testingInstructions"].strip()
-    assert manifest["permissions"] == []
+    # Reminders are the only permission: the nightly reminder, asked for by voice.
+    assert manifest["permissions"] == [{"name": "alexa::alerts:reminders:skill:readwrite"}]
 
 
 def test_skill_endpoints_are_lambda_arns(skill: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from skill import content
 from skill.alexa.render import CHIME, Renderer, escape
-from skill.core.effects import AskPrompt, End, Listen, Partner, Pause, PromptRef, Say
+from skill.core.effects import AskPrompt, End, Listen, Partner, Pause, PromptRef, Say, Theme
 
 CORE = Path(__file__).resolve().parents[2] / "skill" / "core"
 R = Renderer("en-US")
@@ -116,3 +116,75 @@ def test_every_catalog_line_renders_to_valid_ssml(key: str) -> None:
 def test_unknown_locale_falls_back_to_english() -> None:
     assert Renderer("xx-YY").language == "en"
     assert Renderer(None).line("scene.question") == "Ready for the first question?"
+
+
+# --- recognised voices and themes ----------------------------------------------------------
+
+PERSON = "amzn1.ask.person.ABCDEF0123456789"
+
+
+def test_recognised_speaker_is_said_with_alexa_name_when_the_request_has_a_person_id() -> None:
+    out = Renderer("en-US", PERSON).render(
+        [Say("turn.mine", {"speaker": Partner(1, "Alex", True)})]
+    )
+    assert f'<alexa:name type="first" personId="{PERSON}"/>' in out.speech
+    assert "Alex" not in out.speech, "Alexa says the name; the skill does not"
+    assert "Alex" in out.text, "plain text (cards, screens) keeps the name"
+    ET.fromstring(f'<speak xmlns:alexa="urn:alexa">{out.speech}</speak>')
+
+
+def test_a_partner_not_marked_as_the_speaker_is_said_by_name_even_with_a_person_id() -> None:
+    out = Renderer("en-US", PERSON).render([Say("turn.mine", {"speaker": Partner(1, "Alex")})])
+    assert "alexa:name" not in out.speech and "Alex" in out.speech
+
+
+def test_without_a_person_id_the_recognised_speaker_is_said_by_name() -> None:
+    out = R.render([Say("turn.mine", {"speaker": Partner(0, "Sam & Co", True)})])
+    assert "alexa:name" not in out.speech
+    assert "Sam &amp; Co" in out.speech
+
+
+def test_the_person_id_is_escaped_inside_the_attribute() -> None:
+    hostile = 'x"/><audio src="evil"/><alexa:name personId="&'
+    out = Renderer("en-US", hostile).render(
+        [Say("turn.mine", {"speaker": Partner(0, "Sam", True)}), Listen("ready.question")]
+    )
+    root = ET.fromstring(f'<speak xmlns:alexa="urn:alexa">{out.speech}</speak>')
+    names = root.findall("{urn:alexa}name")
+    assert len(names) == 1 and names[0].get("personId") == hostile
+    assert root.find("audio") is None
+    assert "&quot;" in out.speech and "&amp;" in out.speech
+
+
+def test_the_question_and_reprompt_use_alexa_name_too() -> None:
+    r = Renderer("en-US", PERSON)
+    out = r.render([Listen("voice.is_this", {"partner": Partner(0, "Sam", True)})])
+    assert out.reprompt is not None and "alexa:name" in out.reprompt
+    assert out.speech.endswith(out.reprompt)
+
+
+def test_theme_is_said_by_its_label_from_the_deck() -> None:
+    labels = content.prompts("en").themes
+    out = R.render([Say("checkin.done", {"theme": Theme("inner_world")})])
+    assert labels["inner_world"] in out.text
+    assert "inner_world" not in out.text
+
+
+def test_theme_labels_follow_the_language() -> None:
+    for locale in ("de-DE", "es-ES", "fr-FR"):
+        r = Renderer(locale)
+        label = r.value(Theme("making_space"))
+        assert label == r.book.themes["making_space"]
+        assert label != content.prompts("en").themes["making_space"]
+
+
+def test_an_unknown_theme_is_still_readable() -> None:
+    assert R.value(Theme("new_theme")) == "new theme"
+
+
+def test_literal_text_and_plural_forms_are_escaped_around_values() -> None:
+    r = Renderer("en-US")
+    r.lines = {**r.lines, "test.amp": "Tom & {name} <3 {n} {n|cat|cats}"}
+    out = r.render([Say("test.amp", {"name": Partner(0, "<Jo>"), "n": 2})])
+    assert out.speech == "Tom &amp; &lt;Jo&gt; &lt;3 2 cats"
+    assert out.text == "Tom & <Jo> <3 2 cats"
