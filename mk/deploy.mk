@@ -23,7 +23,9 @@ ARCH       ?= arm64
 BUILD      ?= build
 LAMBDA_DIR := $(BUILD)/lambda
 LAMBDA_ZIP := $(BUILD)/connection-game-lambda.zip
-# What the python3.12 Lambda runtime already has: boto3 and what it needs.
+# The artifact holds the project's own dependencies (pyproject's `dependencies`, not its
+# extras: flask, cryptography and certifi are the web endpoint's, in the `web` extra) less
+# what the python3.12 Lambda runtime already has: boto3 and what it needs.
 LAMBDA_PROVIDED := boto3 botocore s3transfer jmespath urllib3 python-dateutil six
 
 ifeq ($(ARCH),arm64)

@@ -80,7 +80,15 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from skill.web import serve
+    try:
+        from skill.web import serve
+    except ImportError as exc:  # the web endpoint's packages are an extra
+        print(
+            f"connection-game: serve needs the web extra ({exc.name} is missing): "
+            "pip install 'connection-game[web]'",
+            file=sys.stderr,
+        )
+        return 2
 
     return serve(host=args.host, port=args.port, verify=not args.no_verify)
 

@@ -34,12 +34,16 @@ def _read(folder: str, name: str) -> dict[str, Any] | None:
     return data
 
 
-def languages() -> list[str]:
+@cache
+def languages() -> tuple[str, ...]:
+    """The languages with a speech catalog (read once: package data does not change)."""
     root = resources.files(__name__)
-    return sorted(
-        p.name
-        for p in root.iterdir()
-        if p.is_dir() and (p / "speech.json").is_file() and "-" not in p.name
+    return tuple(
+        sorted(
+            p.name
+            for p in root.iterdir()
+            if p.is_dir() and (p / "speech.json").is_file() and "-" not in p.name
+        )
     )
 
 
