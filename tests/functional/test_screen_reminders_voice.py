@@ -19,7 +19,7 @@ import pytest
 from skill import content
 from skill.alexa.render import escape
 from tests.support.alexa_api import GRANTED, AlexaApi, serve_alexa_api
-from tests.support.echo import Echo, Reply, check_reply, fixture
+from tests.support.echo import Echo, Reply, fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 TURN_DOCUMENT = ROOT / "skill" / "content" / "apl" / "turn.json"
@@ -117,15 +117,10 @@ class Device(Echo):
             system["person"] = {"personId": self.person, "accessToken": "person-access-token"}
         return doc
 
+    reply_type = VoiceReply
+
     def send(self, envelope: dict[str, Any]) -> VoiceReply:
-        self.sent.append(envelope)
-        reply = VoiceReply(self.handler(envelope))
-        check_reply(reply)
-        if reply.open:
-            self.attributes = dict(reply.envelope.get("sessionAttributes") or {})
-        else:
-            self.session_id, self.attributes = None, {}
-        return reply
+        return super().send(envelope)  # type: ignore[return-value]
 
     def launch(self) -> VoiceReply:
         return self.send(self._fill(fixture("launch"), new_session=True))

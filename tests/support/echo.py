@@ -87,6 +87,8 @@ def check_reply(reply: Reply) -> None:
 
 
 class Echo:
+    reply_type: type[Reply] = Reply  # what send() wraps each response in
+
     def __init__(
         self,
         handler: Callable[[dict[str, Any]], dict[str, Any]],
@@ -135,7 +137,7 @@ class Echo:
 
     def send(self, envelope: dict[str, Any]) -> Reply:
         self.sent.append(envelope)
-        reply = Reply(self.handler(envelope))
+        reply = self.reply_type(self.handler(envelope))
         check_reply(reply)
         if reply.open:
             self.attributes = dict(reply.envelope.get("sessionAttributes") or {})
