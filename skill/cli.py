@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -18,13 +17,6 @@ def _settings(args: argparse.Namespace) -> Settings:
     if getattr(args, "db", None):
         settings = dataclasses.replace(settings, db_path=Path(args.db), table_name=None)
     return settings
-
-
-def _store_label(settings: Settings) -> str:
-    if settings.table_name:
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "AWS")
-        return f"DynamoDB table {settings.table_name} ({endpoint})"
-    return f"embedded store {settings.sqlite_path()}"
 
 
 def _print_fitted(line: str) -> None:
@@ -44,7 +36,7 @@ def cmd_play(args: argparse.Namespace) -> int:
 
     settings = dataclasses.replace(_settings(args), log_level="WARNING")
     configure_logging(settings)
-    _print_fitted(f"Progress: {_store_label(settings)}")
+    _print_fitted(f"Progress: {settings.store_label()}")
     app = SkillApp(settings)
     app.store.load("probe")  # a store that cannot be opened is a clear error, not a game
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
@@ -75,7 +67,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     make_store(settings).delete(household_key(terminal_user_id(args.household)))
-    print(f"Forgot household {args.household!r} in the {_store_label(settings)}.")
+    print(f"Forgot household {args.household!r} in the {settings.store_label()}.")
     return 0
 
 

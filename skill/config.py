@@ -35,3 +35,11 @@ class Settings:
 
     def sqlite_path(self, env: Mapping[str, str] | None = None) -> Path:
         return self.db_path or default_db_path(os.environ if env is None else env)
+
+    def store_label(self, env: Mapping[str, str] | None = None) -> str:
+        """Where progress lives, for a person to read ("embedded store /path", or the table)."""
+        env = os.environ if env is None else env
+        if self.table_name:
+            endpoint = env.get("AWS_ENDPOINT_URL_DYNAMODB", "AWS")
+            return f"DynamoDB table {self.table_name} ({endpoint})"
+        return f"embedded store {self.sqlite_path(env)}"

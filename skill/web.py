@@ -24,7 +24,6 @@ lines on ask-sdk-core's serializer (via ``SkillApp``) and our own verifier on
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Mapping
 from typing import IO, Any, cast
@@ -175,13 +174,6 @@ def create_app(
     return web
 
 
-def _store_label(settings: Settings) -> str:
-    if settings.table_name:
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "AWS")
-        return f"DynamoDB table {settings.table_name} ({endpoint})"
-    return f"embedded store {settings.sqlite_path()}"
-
-
 def serve(host: str = "127.0.0.1", port: int = 8080, verify: bool = True) -> int:
     """Run the endpoint with Werkzeug's development server until interrupted.
 
@@ -198,7 +190,7 @@ def serve(host: str = "127.0.0.1", port: int = 8080, verify: bool = True) -> int
     server = make_server(host, port, web, threaded=True)
     shown_host = f"[{host}]" if ":" in host else host
     print(f"Serving Connection Game on http://{shown_host}:{server.server_port}/", flush=True)
-    print(f"Progress: {_store_label(settings)}", flush=True)
+    print(f"Progress: {settings.store_label()}", flush=True)
     print(
         "Verification: "
         + ("ON (Alexa signatures checked)" if verify else "OFF (--no-verify, development only)"),
