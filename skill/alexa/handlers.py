@@ -14,7 +14,11 @@ import time
 import zlib
 from typing import Any
 
-from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
+from ask_sdk_core.dispatch_components import (
+    AbstractExceptionHandler,
+    AbstractRequestHandler,
+    AbstractResponseInterceptor,
+)
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_request_type, is_request_type
 from ask_sdk_model import Response
@@ -411,8 +415,16 @@ class OtherRequestHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         log.info("request=%s ignored", get_request_type(handler_input))
-        own_session_attributes(handler_input)
         return handler_input.response_builder.response
+
+
+class OwnSessionAttributes(AbstractResponseInterceptor):
+    """Every handled response carries this skill's session attributes and nothing else,
+    whichever handler made it (the exception handler, which interceptors skip, does the
+    same itself)."""
+
+    def process(self, handler_input: HandlerInput, response: Response | None) -> None:
+        own_session_attributes(handler_input)
 
 
 class ForgetFailed(Exception):

@@ -10,7 +10,7 @@ from ask_sdk_model.services import ApiClient
 
 from skill.service import GameService
 
-from .handlers import ErrorHandler, GameAdapter, handlers
+from .handlers import ErrorHandler, GameAdapter, OwnSessionAttributes, handlers
 
 
 class ApiClientOnFirstUse(ApiClient):
@@ -33,6 +33,7 @@ def build_skill(service: GameService, skill_id: str | None) -> CustomSkill:
     builder = CustomSkillBuilder(api_client=ApiClientOnFirstUse())
     for handler in handlers(GameAdapter(service)):
         builder.add_request_handler(handler)
+    builder.add_global_response_interceptor(OwnSessionAttributes())
     builder.add_exception_handler(ErrorHandler())
     builder.skill_id = skill_id
     return builder.create()

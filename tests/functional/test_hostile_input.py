@@ -776,3 +776,31 @@ def test_an_unreadable_stored_game_recovers_with_a_short_apology(
     assert stored is not None and stored.game.household.names == ("", "")
     again = Echo(lambda e: module.lambda_handler(e, None), user_id=user).launch()
     assert "Sorry" not in again.text and "Welcome" in again.text
+
+
+@pytest.mark.parametrize(
+    "request_type",
+    [
+        "AlexaSkillEvent.SkillPermissionAccepted",
+        "AlexaSkillEvent.SkillPermissionChanged",
+        "AlexaSkillEvent.SkillDisabled",
+        "System.ExceptionEncountered",
+        "Unknown.Request",
+    ],
+)
+def test_no_handler_echoes_foreign_session_attributes(skill: Skill, request_type: str) -> None:
+    """Whatever handler answers, a session's foreign or oversized attributes are not sent
+    back (they would travel on every turn and could pass Alexa's 24 KB)."""
+    doc = fixture("intent")
+    doc["context"]["System"]["application"]["applicationId"] = APP_ID
+    doc["session"]["application"]["applicationId"] = APP_ID
+    doc["session"]["attributes"] = {"junk": "x" * 30_000, "game": {"g": "y" * 20_000}}
+    doc["request"] = {
+        "type": request_type,
+        "requestId": "r",
+        "locale": "en-US",
+        "timestamp": "2026-11-24T19:30:05Z",
+    }
+    response = skill.module.lambda_handler(doc, None)
+    assert response.get("sessionAttributes") in (None, {})
+    assert len(json.dumps(response)) < 24 * 1024
