@@ -112,6 +112,8 @@ def duration_iso(text: str, language: str = "en") -> str | None:
     for w in words:
         if w.isdigit():
             number = (number or 0) + int(w)
+        elif w in vocab.articles and prev in vocab.half:
+            pass  # "half a minute": the article counts nothing
         elif w in vocab.numbers:
             value = vocab.numbers[w]
             number = (number or 0) * value if value == 100 else (number or 0) + value
@@ -119,6 +121,8 @@ def duration_iso(text: str, language: str = "en") -> str | None:
             if last_unit and (number is None or (number == 1 and prev in vocab.articles)):
                 total += last_unit / 2  # "a minute and a half"
                 number = None
+            elif prev in vocab.articles and number is not None:
+                number = number - 1 + 0.5  # "one and a half", "a half": the article was no one
             else:
                 number = (number or 0) + 0.5
         elif w in vocab.fractions:

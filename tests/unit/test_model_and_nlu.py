@@ -77,6 +77,10 @@ def test_slot_values_are_normalised_like_alexa() -> None:
         ("a minute and a half", "PT90S", 90),
         ("three minutes", "PT3M", 180),
         ("thirty seconds", "PT30S", 30),
+        ("one and a half minutes", "PT90S", 90),
+        ("two and a half minutes", "PT150S", 150),
+        ("half a minute", "PT30S", 30),
+        ("a half minute", "PT30S", 30),
     ],
 )
 def test_durations(spoken: str, iso: str, seconds: int) -> None:
