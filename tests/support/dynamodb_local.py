@@ -191,12 +191,17 @@ def _kill_leftovers() -> None:
         server.kill()
 
 
-def start(port: int | None = None, timeout: float = START_TIMEOUT_S) -> DynamoDBLocal:
-    """Start DynamoDB Local in memory and return once it answers HTTP."""
+def start(
+    port: int | None = None, timeout: float = START_TIMEOUT_S, db_dir: Path | None = None
+) -> DynamoDBLocal:
+    """Start DynamoDB Local and return once it answers HTTP: in memory, or keeping its
+    tables in ``db_dir`` (so it can be stopped and started again with its data)."""
     installation = ensure_installed()
+    if db_dir is not None:
+        db_dir.mkdir(parents=True, exist_ok=True)
     attempts = 1 if port is not None else 3  # a free port can be taken before java binds it
     for attempt in range(attempts):
-        server = _spawn(installation, port if port is not None else free_port())
+        server = _spawn(installation, port if port is not None else free_port(), db_dir)
         try:
             _wait_until_answering(server, timeout)
         except DynamoDBLocalUnavailable:
@@ -210,7 +215,7 @@ def start(port: int | None = None, timeout: float = START_TIMEOUT_S) -> DynamoDB
     raise AssertionError("unreachable")
 
 
-def _spawn(installation: Installation, port: int) -> DynamoDBLocal:
+def _spawn(installation: Installation, port: int, db_dir: Path | None) -> DynamoDBLocal:
     log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - DynamoDBLocal._close closes it
         prefix="dynamodb-local-", suffix=".log", delete=False
     )
@@ -219,7 +224,7 @@ def _spawn(installation: Installation, port: int) -> DynamoDBLocal:
         f"-Djava.library.path={installation.lib_dir}",
         "-jar",
         str(installation.jar),
-        "-inMemory",
+        *(["-inMemory"] if db_dir is None else ["-dbPath", str(db_dir)]),
         # One database for every access key and region, so a client configured
         # differently from the fixtures still sees the same tables.
         "-sharedDb",
