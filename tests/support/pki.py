@@ -53,7 +53,8 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def _ca_usage() -> x509.KeyUsage:
+def ca_key_usage() -> x509.KeyUsage:
+    """Key usage of a certificate authority (sign certificates and CRLs)."""
     return x509.KeyUsage(
         digital_signature=True,
         content_commitment=False,
@@ -79,7 +80,7 @@ def _self_signed_root(role: str, common_name: str) -> x509.Certificate:
         .not_valid_before(_CA_NOT_BEFORE)
         .not_valid_after(_CA_NOT_AFTER)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(_ca_usage(), critical=True)
+        .add_extension(ca_key_usage(), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -110,7 +111,7 @@ def _issue_intermediate(
         .not_valid_before(_CA_NOT_BEFORE)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_ca_usage(), critical=True)
+        .add_extension(ca_key_usage(), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(_key(root_role).public_key()),
