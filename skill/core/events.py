@@ -155,4 +155,7 @@ Event = (
     | Stop
     | Fallback
     | SessionEnded
+    | CheckIn
+    | MyTurn
+    | ReminderConsent
 )
