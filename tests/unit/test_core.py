@@ -42,6 +42,35 @@ def small_deck(per_cell: int = 3) -> Deck:
 DECK = small_deck()
 T0 = 1_800_000_000
 
+# One of every event the core knows that carries no data (plus a name and a pause).
+SIMPLE_EVENTS: list[ev.Event] = [
+    ev.Launch(),
+    ev.Yes(),
+    ev.No(),
+    ev.Next(),
+    ev.Skip(),
+    ev.Repeat(),
+    ev.MoreTime(),
+    ev.Lighter(),
+    ev.Deeper(),
+    ev.SaveFavourite(),
+    ev.PlayFavourites(),
+    ev.Stats(),
+    ev.ChangeNames(),
+    ev.StartOver(),
+    ev.Forget(),
+    ev.Help(),
+    ev.Stop(),
+    ev.Fallback(),
+    ev.SessionEnded(),
+    ev.StartEvening(None),
+    ev.CheckIn(),
+    ev.MyTurn(),
+    ev.ReminderConsent(True),
+    ev.ReminderConsent(False),
+]
+SAMPLE_EVENTS: list[ev.Event] = [*SIMPLE_EVENTS, ev.GiveName("Kim"), ev.SetPause(90)]
+
 
 class Player:
     """Drives the core with a moving clock, recording effects."""
@@ -159,30 +188,7 @@ def test_every_event_type_has_a_rule_in_every_phase() -> None:
     """The table is total: no (phase, event) pair raises."""
     event_types = {e for rule in RULES for e in rule.events}
     assert ev.Launch in event_types and ev.SessionEnded in event_types
-    samples: list[ev.Event] = [
-        ev.Launch(),
-        ev.GiveName("Kim"),
-        ev.Yes(),
-        ev.No(),
-        ev.Next(),
-        ev.Skip(),
-        ev.Repeat(),
-        ev.MoreTime(),
-        ev.Lighter(),
-        ev.Deeper(),
-        ev.SetPause(90),
-        ev.StartEvening(None),
-        ev.SaveFavourite(),
-        ev.PlayFavourites(),
-        ev.Stats(),
-        ev.ChangeNames(),
-        ev.StartOver(),
-        ev.Forget(),
-        ev.Help(),
-        ev.Stop(),
-        ev.Fallback(),
-        ev.SessionEnded(),
-    ]
+    samples = SAMPLE_EVENTS
     for kind in ("asking_name", "ready", "scene", "answering", "reflecting", "paused"):
         for event in samples:
             p = at_phase(kind)
@@ -466,30 +472,7 @@ def test_break_chunks_never_exceed_ten_seconds() -> None:
 # --- properties ------------------------------------------------------------------------------
 
 EVENTS = st.one_of(
-    st.sampled_from(
-        [
-            ev.Launch(),
-            ev.Yes(),
-            ev.No(),
-            ev.Next(),
-            ev.Skip(),
-            ev.Repeat(),
-            ev.MoreTime(),
-            ev.Lighter(),
-            ev.Deeper(),
-            ev.SaveFavourite(),
-            ev.PlayFavourites(),
-            ev.Stats(),
-            ev.ChangeNames(),
-            ev.StartOver(),
-            ev.Forget(),
-            ev.Help(),
-            ev.Stop(),
-            ev.Fallback(),
-            ev.SessionEnded(),
-            ev.StartEvening(None),
-        ]
-    ),
+    st.sampled_from(SIMPLE_EVENTS),
     st.builds(ev.GiveName, st.text(max_size=60)),
     st.builds(ev.SetPause, st.integers(min_value=1, max_value=10_000)),
     st.builds(ev.StartEvening, st.sampled_from([3, 5, 8])),
